@@ -1,0 +1,327 @@
+"""The only module that talks to DynamoDB: key layout, the atomic write, reading its refusals.
+
+Table layout (one table, string partition key `PK`, no sort key):
+
+    CONV#<ConversationShortId>                         the conversation
+    SINGLE#<AppId>#<InboxType>#<lower id>#<higher id>  single-chat record (member order folded)
+    IDEM#<AppId>#<InboxType>#<IdempotentId>            IdempotentId record
+
+Both records carry a full copy of the conversation. Conversations are never modified by this
+service, so the copy is the conversation as stored, and a conflict answers `Exist: true` from the
+refused write's ALL_OLD image alone: no read on any path, unless the engine omits that image.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+
+from handler.domain import (
+    Conversation,
+    CreateOutcome,
+    NewConversation,
+    ShortIdTakenError,
+    StoreTimeoutError,
+    StoreUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+    )
+
+Item = Mapping[str, "AttributeValueTypeDef"]
+
+KIND_CONVERSATION = "Conversation"
+KIND_SINGLE_CHAT = "SingleChat"
+KIND_IDEMPOTENT_ID = "IdempotentId"
+_NOT_EXISTS = "attribute_not_exists(PK)"
+# Cancellation reasons that mean "another writer or the engine got in the way, try again".
+_RETRIABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+_UNAVAILABLE_CODES = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    region: str
+    endpoint_url: str | None
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class ConflictRetry:
+    """Our own retries, for refusals botocore does not retry (a transaction conflict)."""
+
+    max_attempts: int = 8
+    base_delay: float = 0.01
+    max_delay: float = 0.25
+
+
+def create_client(settings: ClientSettings) -> DynamoDBClient:
+    import boto3  # noqa: PLC0415 - kept out of module import so tests can build stores cheaply
+
+    config = Config(
+        region_name=settings.region,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        tcp_keepalive=True,
+    )
+    return boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=config)
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for the layout above; template.yaml declares the same table."""
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def conversation_key(short_id: int) -> str:
+    return f"CONV#{short_id}"
+
+
+def single_chat_record_key(new: NewConversation) -> str | None:
+    key = new.single_chat_key
+    if key is None:
+        return None
+    return f"SINGLE#{key.app_id}#{key.inbox_type}#{key.lower_user_id}#{key.higher_user_id}"
+
+
+def idempotency_record_key(new: NewConversation) -> str | None:
+    key = new.idempotency_key
+    if key is None:
+        return None
+    return f"IDEM#{key.app_id}#{key.inbox_type}#{key.idempotent_id}"
+
+
+def encode_conversation(conversation: Conversation) -> dict[str, AttributeValueTypeDef]:
+    item: dict[str, AttributeValueTypeDef] = {
+        "ConversationShortId": {"N": str(conversation.short_id)},
+        "AppId": {"N": str(conversation.app_id)},
+        "InboxType": {"N": str(conversation.inbox_type)},
+        "ConversationType": {"N": str(conversation.conversation_type)},
+        "OwnerUserId": {"N": str(conversation.owner_user_id)},
+        "Name": {"S": conversation.name},
+        "AvatarUrl": {"S": conversation.avatar_url},
+        "Description": {"S": conversation.description},
+        "Notice": {"S": conversation.notice},
+        "Ext": {"M": {key: {"S": value} for key, value in conversation.ext.items()}},
+        "Status": {"N": str(conversation.status)},
+        "CreateTime": {"N": str(conversation.create_time)},
+        "ModifyTime": {"N": str(conversation.modify_time)},
+    }
+    if conversation.other_user_id is not None:
+        item["OtherUserId"] = {"N": str(conversation.other_user_id)}
+    return item
+
+
+def decode_conversation(item: Item) -> Conversation:
+    def number(name: str) -> int:
+        return int(item[name]["N"])
+
+    def text(name: str) -> str:
+        return item[name]["S"]
+
+    return Conversation(
+        short_id=number("ConversationShortId"),
+        app_id=number("AppId"),
+        inbox_type=number("InboxType"),
+        conversation_type=number("ConversationType"),
+        owner_user_id=number("OwnerUserId"),
+        other_user_id=number("OtherUserId") if "OtherUserId" in item else None,
+        name=text("Name"),
+        avatar_url=text("AvatarUrl"),
+        description=text("Description"),
+        notice=text("Notice"),
+        ext={key: value["S"] for key, value in item["Ext"]["M"].items()},
+        status=number("Status"),
+        create_time=number("CreateTime"),
+        modify_time=number("ModifyTime"),
+    )
+
+
+class DynamoDBConversationStore:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        *,
+        table_name: str,
+        write_budget_seconds: float,
+        conflict_retry: ConflictRetry | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._budget = write_budget_seconds
+        self._retry = conflict_retry or ConflictRetry()
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    def insert(self, new: NewConversation) -> CreateOutcome:
+        records = [
+            (KIND_IDEMPOTENT_ID, idempotency_record_key(new)),
+            (KIND_SINGLE_CHAT, single_chat_record_key(new)),
+        ]
+        guarded = [(kind, key) for kind, key in records if key is not None]
+        deadline = self._monotonic() + self._budget
+        for attempt in range(self._retry.max_attempts):
+            outcome = self._transact(new, guarded) if guarded else self._put_conversation(new)
+            if outcome is not None:
+                return outcome
+            self._back_off(attempt, deadline)
+        raise StoreUnavailableError("write conflicts did not clear")
+
+    def _put_conversation(self, new: NewConversation) -> CreateOutcome | None:
+        """One conditional PutItem: a conversation that no uniqueness record guards."""
+        try:
+            self._call(
+                self._client.put_item,
+                TableName=self._table,
+                Item=self._conversation_item(new),
+                ConditionExpression=_NOT_EXISTS,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+            key = conversation_key(new.conversation.short_id)
+            existing: Item = error.response.get("Item") or self._read(key)  # type: ignore[assignment]
+            return self._own_write_or_collision(new, existing)
+        return CreateOutcome(new.conversation, existed=False)
+
+    def _transact(
+        self, new: NewConversation, guarded: list[tuple[str, str]]
+    ) -> CreateOutcome | None:
+        shared = encode_conversation(new.conversation)
+        items: list[TransactWriteItemTypeDef] = [
+            self._guarded_put(self._conversation_item(new)),
+            *(
+                self._guarded_put({**shared, "PK": {"S": key}, "Kind": {"S": kind}})
+                for kind, key in guarded
+            ),
+        ]
+        try:
+            # botocore fills ClientRequestToken and reuses it on its own retries, so a retry
+            # after a lost answer is a no-op that succeeds instead of a second write.
+            self._call(self._client.transact_write_items, TransactItems=items)
+        except ClientError as error:
+            if _error_code(error) != "TransactionCanceledException":
+                raise
+            return self._read_cancellation(new, guarded, error)
+        return CreateOutcome(new.conversation, existed=False)
+
+    def _read_cancellation(
+        self, new: NewConversation, guarded: list[tuple[str, str]], error: ClientError
+    ) -> CreateOutcome | None:
+        reasons: list[dict[str, Any]] = error.response.get(  # type: ignore[assignment]
+            "CancellationReasons", []
+        )
+        keys = [conversation_key(new.conversation.short_id), *(key for _, key in guarded)]
+        if len(reasons) != len(keys):
+            raise StoreUnavailableError("transaction cancelled without per-item reasons")
+        refused = {
+            key: reason.get("Item") or self._read(key)
+            for key, reason in zip(keys, reasons, strict=True)
+            if reason.get("Code") == "ConditionalCheckFailed"
+        }
+        conversation_item = refused.pop(keys[0], None)
+        if conversation_item is not None and _is_own_write(new, conversation_item):
+            return CreateOutcome(new.conversation, existed=False)
+        # Records are listed IdempotentId first: an IdempotentId match takes precedence.
+        for key in keys[1:]:
+            if key in refused:
+                return CreateOutcome(decode_conversation(refused[key]), existed=True)
+        if conversation_item is not None:
+            raise ShortIdTakenError
+        if any(reason.get("Code") in _RETRIABLE_REASONS for reason in reasons):
+            return None
+        codes = ", ".join(str(reason.get("Code")) for reason in reasons)
+        raise RuntimeError(f"transaction cancelled for reasons: {codes}")
+
+    def _own_write_or_collision(self, new: NewConversation, existing: Item) -> CreateOutcome:
+        if _is_own_write(new, existing):
+            return CreateOutcome(new.conversation, existed=False)
+        raise ShortIdTakenError
+
+    def _conversation_item(self, new: NewConversation) -> dict[str, AttributeValueTypeDef]:
+        return {
+            **encode_conversation(new.conversation),
+            "PK": {"S": conversation_key(new.conversation.short_id)},
+            "Kind": {"S": KIND_CONVERSATION},
+            "WriteToken": {"S": new.write_token},
+        }
+
+    def _guarded_put(self, item: dict[str, AttributeValueTypeDef]) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": item,
+                "ConditionExpression": _NOT_EXISTS,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _read(self, key: str) -> Item:
+        """Fallback for an engine that refuses a write without returning the ALL_OLD image."""
+        response = self._call(
+            self._client.get_item,
+            TableName=self._table,
+            Key={"PK": {"S": key}},
+            ConsistentRead=True,
+        )
+        return response["Item"]  # type: ignore[no-any-return]
+
+    def _back_off(self, attempt: int, deadline: float) -> None:
+        delay = random.uniform(0, min(self._retry.max_delay, self._retry.base_delay * 2**attempt))  # noqa: S311 - jitter, not secrecy
+        if self._monotonic() + delay >= deadline:
+            raise StoreUnavailableError("write conflicts did not clear before the deadline")
+        self._sleep(delay)
+
+    def _call(self, operation: Callable[..., Any], **request: Any) -> Any:
+        """Run one DynamoDB call; translate what botocore gave up on into the domain's errors."""
+        try:
+            return operation(**request)
+        except (ReadTimeoutError, ConnectTimeoutError) as error:
+            raise StoreTimeoutError(type(error).__name__) from error
+        except ConnectionError as error:
+            raise StoreUnavailableError(type(error).__name__) from error
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if _error_code(error) in _UNAVAILABLE_CODES or status >= 500:
+                raise StoreUnavailableError(_error_code(error)) from error
+            raise
+
+
+def _is_own_write(new: NewConversation, item: Item) -> bool:
+    return item.get("WriteToken", {}).get("S") == new.write_token
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
