@@ -1,0 +1,49 @@
+# Every target sets up what it needs: a fresh machine needs only python3 (3.11+) and make.
+# The virtualenv is built from uv.lock, so every machine gets the same pinned versions.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+PORT ?= 3000
+
+.PHONY: help venv serve invoke test lint typecheck clean
+
+help:
+	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
+	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
+	@echo "make test                  lint, type-check and run the whole test suite"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+venv: $(VENV)/.synced
+
+serve: venv
+	PORT=$(PORT) $(VENV_PY) scripts/local_server.py
+
+invoke: venv
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/<file>.json"; exit 2; }
+	$(VENV_PY) scripts/invoke.py $(EVENT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .cache .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
