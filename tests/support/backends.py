@@ -1,0 +1,95 @@
+"""The handler wired to a fresh table on moto or on Amazon DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto import mock_aws
+
+from handler import app
+from handler.store import DynamoDBConversationStore, table_definition
+from tests.support.events import http_api_event
+
+BACKENDS = ["moto"]
+
+
+@dataclass
+class Response:
+    status: int
+    payload: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return self.payload["Result"]
+
+    @property
+    def error(self) -> dict[str, Any]:
+        return self.payload["ResponseMetadata"]["Error"]
+
+
+@dataclass
+class Service:
+    """The real Lambda handler over one fresh table; `client` sees every DynamoDB call."""
+
+    client: Any
+    table_name: str
+    calls: list[str] = field(default_factory=list)
+
+    def invoke(self, event: dict[str, Any]) -> Response:
+        raw = app.lambda_handler(event, None)  # type: ignore[arg-type]
+        return Response(raw["statusCode"], json.loads(raw["body"]), raw["headers"])
+
+    def create(self, body: Any, **event_options: Any) -> Response:
+        return self.invoke(http_api_event(body, **event_options))
+
+    def items(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in self.client.get_paginator("scan").paginate(
+            TableName=self.table_name, ConsistentRead=True
+        ):
+            items.extend(page["Items"])
+        return items
+
+
+def make_client(endpoint_url: str | None = None) -> Any:
+    return boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+    )
+
+
+def new_service(client: Any, monkeypatch: pytest.MonkeyPatch) -> Service:
+    table_name = f"conversations-{uuid.uuid4().hex[:12]}"
+    client.create_table(**table_definition(table_name))
+    client.get_waiter("table_exists").wait(TableName=table_name)
+    service = Service(client=client, table_name=table_name)
+    client.meta.events.register(
+        "before-send.dynamodb", lambda request, **_: service.calls.append(_operation(request))
+    )
+    store = DynamoDBConversationStore(client, table_name=table_name, write_budget_seconds=5.0)
+    monkeypatch.setattr(app, "store", store)
+    return service
+
+
+def _operation(request: Any) -> str:
+    return str(request.headers.get("X-Amz-Target", b"").decode().split(".")[-1])
+
+
+@pytest.fixture(params=BACKENDS)
+def service(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    if request.param == "moto":
+        with mock_aws():
+            yield new_service(make_client(), monkeypatch)
+    else:
+        endpoint = request.getfixturevalue("ddblocal_endpoint")
+        yield new_service(make_client(endpoint), monkeypatch)
