@@ -1,0 +1,117 @@
+"""The one error table: every failure becomes (HTTP status, Code, CodeN, Message) as specified."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from handler.domain import ShortIdExhaustedError, StoreTimeoutError, StoreUnavailableError
+from handler.errors import INTERNAL_ERROR_MESSAGE, ApiError, ErrorBody, ErrorCode, describe
+
+# The contract's section 5, written out: Code -> (HTTP status, CodeN or None for "—").
+CONTRACT_ERROR_TABLE: dict[str, tuple[int, int | None]] = {
+    "MissingParameter": (400, 100002),
+    "InvalidParameter": (400, None),
+    "InvalidActionOrVersion": (404, 100008),
+    "MethodNotAllowed": (405, None),
+    "RequestEntityTooLarge": (413, None),
+    "MissingAuthenticationToken": (401, 100003),
+    "MissingSignature": (401, 100005),
+    "InvalidTimestamp": (400, 100006),
+    "InvalidAccessKey": (401, 100009),
+    "SignatureDoesNotMatch": (401, 100010),
+    "AccessDenied": (403, 100013),
+    "FlowLimitExceeded": (429, None),
+    "InternalError": (500, 100014),
+    "ServiceUnavailableTemp": (503, None),
+    "InternalServiceTimeout": (504, 100016),
+}
+
+LEAKS = ("arn:aws:dynamodb", "123456789012", "AKIAIOSFODNN7EXAMPLE", "Traceback")
+INTERNAL_DETAILS = (
+    "arn:aws:dynamodb:us-east-1:123456789012:table/conversations "
+    "AKIAIOSFODNN7EXAMPLE Traceback (most recent call last)"
+)
+
+
+def test_the_error_codes_are_exactly_the_contract_table() -> None:
+    # Given the error codes the service knows
+    # When they are listed with their status and CodeN
+    known = {code.name: (code.http_status, code.code_n) for code in ErrorCode}
+
+    # Then they are the contract's table, no more and no less
+    assert known == CONTRACT_ERROR_TABLE
+
+
+@pytest.mark.parametrize(("name", "expected"), CONTRACT_ERROR_TABLE.items())
+def test_an_api_error_is_described_by_its_code(name: str, expected: tuple[int, int | None]) -> None:
+    # Given an ApiError with a code from the table and a message
+    error = ApiError(ErrorCode[name], "what went wrong")
+
+    # When it is described
+    body = describe(error)
+
+    # Then status and CodeN come from the table and the message is passed through
+    http_status, code_n = expected
+    assert body == ErrorBody(
+        http_status=http_status, code=name, code_n=code_n, message="what went wrong"
+    )
+
+
+def test_storage_unavailable_is_a_503_service_unavailable_temp() -> None:
+    # Given storage that stayed throttled or unreachable through the retries
+    error = StoreUnavailableError("ThrottlingException " + INTERNAL_DETAILS)
+
+    # When it is described
+    body = describe(error)
+
+    # Then it is a 503 without a CodeN, telling the caller to retry, not what AWS said
+    assert (body.http_status, body.code, body.code_n) == (503, "ServiceUnavailableTemp", None)
+    assert "retry" in body.message
+    assert "Throttling" not in body.message
+    assert_leaks_nothing(body.message)
+
+
+def test_storage_timeout_is_a_504_internal_service_timeout() -> None:
+    # Given storage that did not answer in time through the retries
+    error = StoreTimeoutError("ReadTimeoutError " + INTERNAL_DETAILS)
+
+    # When it is described
+    body = describe(error)
+
+    # Then it is a 504 with CodeN 100016, telling the caller to retry
+    assert (body.http_status, body.code, body.code_n) == (504, "InternalServiceTimeout", 100016)
+    assert "retry" in body.message
+    assert "ReadTimeout" not in body.message
+    assert_leaks_nothing(body.message)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError(INTERNAL_DETAILS),
+        KeyError(INTERNAL_DETAILS),
+        ValueError(INTERNAL_DETAILS),
+        ShortIdExhaustedError(INTERNAL_DETAILS),
+        ClientError(
+            {"Error": {"Code": "ValidationException", "Message": INTERNAL_DETAILS}},
+            "TransactWriteItems",
+        ),
+    ],
+    ids=["runtime", "key", "value", "short-id-exhausted", "botocore-client-error"],
+)
+def test_any_other_failure_is_an_internal_error_that_leaks_nothing(error: Exception) -> None:
+    # Given a failure nobody planned for, whose text holds internals
+    # When it is described
+    body = describe(error)
+
+    # Then it is a 500 InternalError with CodeN 100014 and a fixed message
+    assert (body.http_status, body.code, body.code_n) == (500, "InternalError", 100014)
+    assert body.message == INTERNAL_ERROR_MESSAGE
+    assert_leaks_nothing(body.message)
+    assert type(error).__name__ not in body.message
+
+
+def assert_leaks_nothing(message: str) -> None:
+    for leak in LEAKS:
+        assert leak not in message

@@ -1,0 +1,462 @@
+"""API Gateway events in, vendor envelopes out: payload versions, body limits, routing, shapes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from handler.api import (
+    check_route,
+    error_payload,
+    success_payload,
+    to_command,
+)
+from handler.domain import Conversation, CreateOutcome
+from handler.errors import ApiError, ErrorCode, describe
+from handler.gateway import HttpRequest, http_response, parse_event
+from handler.request_parsing import parse_create_request
+
+MAX_BODY = 64 * 1024
+CREATE_QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
+BODY = '{"AppId":10,"OwnerUserId":10001,"ConversationCoreInfo":{"ConversationType":2}}'
+METADATA = {
+    "RequestId": "req-1",
+    "Action": "CreateConversation",
+    "Version": "2020-12-01",
+    "Service": "rtc",
+    "Region": "cn-north-1",
+}
+# Section 5 of the contract: the codes that carry a CodeN.
+CODE_N_BY_CODE = {
+    "MissingParameter": 100002,
+    "InvalidActionOrVersion": 100008,
+    "MissingAuthenticationToken": 100003,
+    "MissingSignature": 100005,
+    "InvalidTimestamp": 100006,
+    "InvalidAccessKey": 100009,
+    "SignatureDoesNotMatch": 100010,
+    "AccessDenied": 100013,
+    "InternalError": 100014,
+    "InternalServiceTimeout": 100016,
+}
+
+
+def http_api_event(**overrides: Any) -> dict[str, Any]:
+    """Payload 2.0 as an HTTP API sends it."""
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "Action=CreateConversation&Version=2020-12-01",
+        "headers": {"Content-Type": "application/json", "X-Date": "20251126T050000Z"},
+        "queryStringParameters": dict(CREATE_QUERY),
+        "requestContext": {
+            "http": {"method": "POST", "path": "/"},
+            "requestId": "http-api-request-id",
+        },
+        "body": BODY,
+        "isBase64Encoded": False,
+    }
+    return {**event, **overrides}
+
+
+def rest_api_event(**overrides: Any) -> dict[str, Any]:
+    """Payload 1.0 as a REST API proxy integration sends it."""
+    event: dict[str, Any] = {
+        "resource": "/",
+        "path": "/",
+        "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json", "X-Date": "20251126T050000Z"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "queryStringParameters": dict(CREATE_QUERY),
+        "multiValueQueryStringParameters": {k: [v] for k, v in CREATE_QUERY.items()},
+        "requestContext": {"requestId": "rest-api-request-id", "httpMethod": "POST"},
+        "body": BODY,
+        "isBase64Encoded": False,
+    }
+    return {**event, **overrides}
+
+
+def request(
+    method: str = "POST",
+    query: dict[str, str] | None = None,
+    raw_body: str = BODY,
+    body_is_base64: bool = False,
+) -> HttpRequest:
+    return HttpRequest(
+        method=method,
+        query=CREATE_QUERY if query is None else query,
+        headers={},
+        raw_body=raw_body,
+        body_is_base64=body_is_base64,
+        request_id="req-1",
+    )
+
+
+def api_error(call: Any) -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        call()
+    return caught.value
+
+
+def conversation(conversation_type: int, other_user_id: int | None) -> Conversation:
+    return Conversation(
+        short_id=1234567890123,
+        app_id=10,
+        inbox_type=0,
+        conversation_type=conversation_type,
+        owner_user_id=10001,
+        other_user_id=other_user_id,
+        name="",
+        avatar_url="",
+        description="",
+        notice="",
+        ext={},
+        status=0,
+        create_time=1764133200,
+        modify_time=1764133200,
+    )
+
+
+# --- gateway: events -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_event", [http_api_event, rest_api_event], ids=["2.0", "1.0"])
+def test_both_payload_versions_read_the_same_request(make_event: Any) -> None:
+    # Given the same POST as an HTTP API (2.0) and a REST API (1.0) event
+    event = make_event()
+
+    # When it is read
+    parsed = parse_event(event, fallback_request_id="lambda-request-id")
+
+    # Then method, query, lower-cased headers, body and the gateway's request id come through
+    assert parsed.method == "POST"
+    assert parsed.query == CREATE_QUERY
+    assert parsed.headers == {"content-type": "application/json", "x-date": "20251126T050000Z"}
+    assert parsed.body() == BODY.encode()
+    assert parsed.request_id == event["requestContext"]["requestId"]
+
+
+def test_the_2_0_method_comes_from_the_request_context() -> None:
+    # Given an HTTP API GET
+    event = http_api_event(requestContext={"http": {"method": "GET"}, "requestId": "r"})
+
+    # When it is read, Then the method is GET
+    assert parse_event(event, fallback_request_id="f").method == "GET"
+
+
+def test_the_1_0_method_comes_from_http_method_in_any_case() -> None:
+    # Given a REST API event whose method is lower case
+    event = rest_api_event(httpMethod="delete")
+
+    # When it is read, Then the method is upper case
+    assert parse_event(event, fallback_request_id="f").method == "DELETE"
+
+
+@pytest.mark.parametrize("make_event", [http_api_event, rest_api_event], ids=["2.0", "1.0"])
+def test_the_lambda_request_id_stands_in_when_the_gateway_gives_none(make_event: Any) -> None:
+    # Given an event whose request context has no request id
+    event = make_event(requestContext={"http": {"method": "POST"}})
+
+    # When it is read with the Lambda request id as fallback
+    parsed = parse_event(event, fallback_request_id="lambda-request-id")
+
+    # Then the Lambda request id is used
+    assert parsed.request_id == "lambda-request-id"
+
+
+def test_a_rest_api_event_without_query_headers_or_body_reads_as_empty() -> None:
+    # Given a REST API event where API Gateway sent nulls
+    event = rest_api_event(queryStringParameters=None, headers=None, body=None)
+
+    # When it is read
+    parsed = parse_event(event, fallback_request_id="f")
+
+    # Then query and headers are empty, the body is empty, and the route check asks for Action
+    assert (parsed.query, parsed.headers, parsed.body()) == ({}, {}, b"")
+    assert api_error(lambda: check_route(parsed)).code is ErrorCode.MissingParameter
+
+
+# --- gateway: bodies -------------------------------------------------------------------------
+
+
+def test_a_base64_body_is_decoded() -> None:
+    # Given a base64 body, as API Gateway sends binary or non-text media types
+    payload = '{"ConversationCoreInfo":{"Name":"群"}}'.encode()
+    event = http_api_event(body=base64.b64encode(payload).decode(), isBase64Encoded=True)
+
+    # When the body is read, Then it is the original bytes
+    assert parse_event(event, fallback_request_id="f").body() == payload
+
+
+@pytest.mark.parametrize("raw", ["not base64!", "eyJ", "eyJhIjoxfQ", "eyJh\nIjoxfQ=="])
+def test_a_broken_base64_body_is_an_invalid_parameter(raw: str) -> None:
+    # Given a body flagged as base64 that is not valid base64
+    broken = request(raw_body=raw, body_is_base64=True)
+
+    # When it is read
+    error = api_error(broken.body)
+
+    # Then it is an InvalidParameter saying so
+    assert error.code is ErrorCode.InvalidParameter
+    assert error.message == "Request body is not valid base64"
+
+
+def test_a_base64_body_of_exactly_64_kib_is_accepted() -> None:
+    # Given a base64 body that decodes to exactly 64 KiB
+    payload = b"x" * MAX_BODY
+    exact = request(raw_body=base64.b64encode(payload).decode(), body_is_base64=True)
+
+    # When it is read, Then it is the original bytes
+    assert exact.body() == payload
+
+
+def test_a_base64_body_of_64_kib_plus_1_is_too_large() -> None:
+    # Given a base64 body that decodes to one byte over 64 KiB
+    oversized = request(
+        raw_body=base64.b64encode(b"x" * (MAX_BODY + 1)).decode(), body_is_base64=True
+    )
+
+    # When it is read, Then it is refused as too large
+    assert api_error(oversized.body).code is ErrorCode.RequestEntityTooLarge
+
+
+def test_a_base64_body_too_long_to_fit_is_refused_before_decoding() -> None:
+    # Given a base64 text longer than any encoding of 64 KiB, and not even valid base64
+    longest_fitting = len(base64.b64encode(b"x" * MAX_BODY))
+    oversized = request(raw_body="!" * (longest_fitting + 1), body_is_base64=True)
+
+    # When it is read
+    error = api_error(oversized.body)
+
+    # Then its size alone refuses it: it was never decoded (that would be InvalidParameter)
+    assert error.code is ErrorCode.RequestEntityTooLarge
+    assert error.message == "Request body is larger than 65536 bytes"
+
+
+def test_a_plain_body_of_exactly_64_kib_is_accepted() -> None:
+    # Given a text body of exactly 64 KiB
+    exact = request(raw_body="x" * MAX_BODY)
+
+    # When it is read, Then it is accepted as is
+    assert exact.body() == b"x" * MAX_BODY
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["x" * (MAX_BODY + 1), "群" * (MAX_BODY // 3 + 1)],
+    ids=["ascii", "multi-byte-under-64k-characters"],
+)
+def test_a_plain_body_over_64_kib_is_too_large(raw: str) -> None:
+    # Given a text body one byte over 64 KiB, counted in UTF-8 bytes, not characters
+    assert len(raw.encode()) > MAX_BODY
+    oversized = request(raw_body=raw)
+
+    # When it is read, Then it is refused as too large
+    error = api_error(oversized.body)
+    assert error.code is ErrorCode.RequestEntityTooLarge
+    assert error.message == "Request body is larger than 65536 bytes"
+
+
+def test_a_plain_body_that_cannot_be_utf_8_is_an_invalid_parameter() -> None:
+    # Given a text body holding a lone surrogate (not encodable as UTF-8)
+    broken = request(raw_body='{"AppId":"\ud800"}')
+
+    # When it is read, Then it is an InvalidParameter
+    error = api_error(broken.body)
+    assert error.code is ErrorCode.InvalidParameter
+    assert error.message == "Request body is not valid UTF-8"
+
+
+def test_http_response_is_utf_8_json_with_its_content_type() -> None:
+    # Given a payload with non-ASCII text
+    payload = {"Name": "群"}
+
+    # When it is turned into an API Gateway response
+    response = http_response(200, payload)
+
+    # Then the status, content type and body are as the contract says, characters unescaped
+    assert response == {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json; charset=utf-8"},
+        "body": '{"Name":"群"}',
+        "isBase64Encoded": False,
+    }
+
+
+# --- api: route check ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", ""])
+def test_any_method_but_post_is_not_allowed(method: str) -> None:
+    # Given a request with the right query but another method
+    # When its route is checked
+    error = api_error(lambda: check_route(request(method=method)))
+
+    # Then it is MethodNotAllowed, naming the method
+    assert error.code is ErrorCode.MethodNotAllowed
+    assert error.message == f"Method {method or '(none)'} is not allowed; use POST"
+
+
+def test_the_method_is_checked_before_the_query() -> None:
+    # Given a GET without Action or Version
+    # When its route is checked, Then the method is what is reported
+    error = api_error(lambda: check_route(request(method="GET", query={})))
+    assert error.code is ErrorCode.MethodNotAllowed
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({}, "Action is required in the query string"),
+        ({"Version": "2020-12-01"}, "Action is required in the query string"),
+        ({"Action": "", "Version": "2020-12-01"}, "Action is required in the query string"),
+        ({"Action": "CreateConversation"}, "Version is required in the query string"),
+        (
+            {"Action": "CreateConversation", "Version": ""},
+            "Version is required in the query string",
+        ),
+    ],
+)
+def test_a_missing_action_or_version_is_a_missing_parameter(
+    query: dict[str, str], message: str
+) -> None:
+    # Given a POST whose query lacks Action or Version
+    # When its route is checked
+    error = api_error(lambda: check_route(request(query=query)))
+
+    # Then it is MissingParameter, naming what is missing
+    assert error.code is ErrorCode.MissingParameter
+    assert error.message == message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"Action": "GetConversation", "Version": "2020-12-01"},
+        {"Action": "CreateConversation", "Version": "2021-01-01"},
+        {"Action": "createconversation", "Version": "2020-12-01"},
+        {"Action": "CreateConversation,CreateConversation", "Version": "2020-12-01"},
+    ],
+)
+def test_any_other_action_and_version_pair_is_invalid(query: dict[str, str]) -> None:
+    # Given a POST with an Action/Version pair this service does not serve
+    # When its route is checked
+    error = api_error(lambda: check_route(request(query=query)))
+
+    # Then it is InvalidActionOrVersion, showing the pair to use
+    assert error.code is ErrorCode.InvalidActionOrVersion
+    assert "Action=CreateConversation&Version=2020-12-01" in error.message
+
+
+def test_a_post_with_the_right_action_and_version_passes() -> None:
+    # Given the request this service serves, with extra query parameters
+    query = {**CREATE_QUERY, "Extra": "1"}
+
+    # When its route is checked, Then it passes and nothing else is touched
+    check_route(request(query=query))
+
+
+# --- api: command and envelopes --------------------------------------------------------------
+
+
+def test_absent_other_user_and_idempotent_id_reach_the_domain_as_none() -> None:
+    # Given a group request with OtherUserId 0 and IdempotentId ""
+    parsed = parse_create_request(
+        b'{"AppId":10,"OwnerUserId":10001,"OtherUserId":0,"IdempotentId":"",'
+        b'"ConversationCoreInfo":{"ConversationType":2}}'
+    )
+
+    # When it becomes a domain command
+    command = to_command(parsed)
+
+    # Then both are None, so neither keys the conversation
+    assert (command.other_user_id, command.idempotent_id) == (None, None)
+
+
+def test_a_single_chat_success_has_the_contract_shape() -> None:
+    # Given a newly created single chat
+    outcome = CreateOutcome(conversation(1, 10002), existed=False)
+
+    # When the success payload is built
+    payload = success_payload("req-1", "cn-north-1", outcome)
+
+    # Then it is the contract's example: every field present, OtherUserId included
+    assert payload == {
+        "ResponseMetadata": METADATA,
+        "Result": {
+            "ConversationShortId": 1234567890123,
+            "Exist": False,
+            "ConversationInfo": {
+                "ConversationShortId": 1234567890123,
+                "AppId": 10,
+                "InboxType": 0,
+                "ConversationType": 1,
+                "Name": "",
+                "AvatarUrl": "",
+                "Description": "",
+                "Notice": "",
+                "Ext": {},
+                "OwnerUserId": 10001,
+                "CreatorUserId": 10001,
+                "OtherUserId": 10002,
+                "Status": 0,
+                "CreateTime": 1764133200,
+                "ModifyTime": 1764133200,
+                "MemberCount": 2,
+                "OnlineCount": 0,
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize("conversation_type", [2, 100])
+def test_a_group_success_omits_other_user_and_counts_one_member(conversation_type: int) -> None:
+    # Given an existing group or live group
+    outcome = CreateOutcome(conversation(conversation_type, None), existed=True)
+
+    # When the success payload is built
+    payload = success_payload("req-1", "eu-west-1", outcome)
+
+    # Then every field but OtherUserId is present, with Exist true and one member
+    info = payload["Result"]["ConversationInfo"]
+    assert set(info) == {
+        "ConversationShortId",
+        "AppId",
+        "InboxType",
+        "ConversationType",
+        "Name",
+        "AvatarUrl",
+        "Description",
+        "Notice",
+        "Ext",
+        "OwnerUserId",
+        "CreatorUserId",
+        "Status",
+        "CreateTime",
+        "ModifyTime",
+        "MemberCount",
+        "OnlineCount",
+    }
+    assert (info["ConversationType"], info["MemberCount"]) == (conversation_type, 1)
+    assert payload["Result"]["Exist"] is True
+    assert payload["ResponseMetadata"]["Region"] == "eu-west-1"
+    assert json.loads(json.dumps(payload)) == payload
+
+
+@pytest.mark.parametrize("code", list(ErrorCode), ids=lambda code: code.name)
+def test_an_error_payload_carries_code_n_only_where_the_table_has_one(code: ErrorCode) -> None:
+    # Given any error code of the table
+    body = describe(ApiError(code, "what went wrong"))
+
+    # When the error payload is built
+    payload = error_payload("req-1", "cn-north-1", body)
+
+    # Then it is the metadata plus Error, with CodeN exactly where the table has one
+    expected_error: dict[str, Any] = {"Code": code.name, "Message": "what went wrong"}
+    if code.name in CODE_N_BY_CODE:
+        expected_error["CodeN"] = CODE_N_BY_CODE[code.name]
+    assert payload == {"ResponseMetadata": {**METADATA, "Error": expected_error}}
