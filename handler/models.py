@@ -27,11 +27,16 @@ CONVERSATION_TYPES = (1, 2, 100)
 SINGLE_CHAT = 1
 
 
-def _in_range(low: int, high: int) -> AfterValidator:
+def _in_range(low: int, high: int, *, absent: int | None = None) -> AfterValidator:
+    """`absent` is the one value outside the range that means "not given"."""
+    explanation = "" if absent is None else f" ({absent} or null mean absent)"
+
     def check(value: int) -> int:
-        if not low <= value <= high:
+        if value != absent and not low <= value <= high:
             raise PydanticCustomError(
-                "out_of_range", "must be between {low} and {high}", {"low": low, "high": high}
+                "out_of_range",
+                "must be between {low} and {high}{explanation}",
+                {"low": low, "high": high, "explanation": explanation},
             )
         return value
 
@@ -46,7 +51,7 @@ def _one_of_conversation_types(value: int) -> int:
 
 AppIdInt = Annotated[StrictInt, _in_range(1, INT32_MAX)]
 UserIdInt = Annotated[StrictInt, _in_range(1, INT64_MAX)]
-OptionalUserIdInt = Annotated[StrictInt, _in_range(0, INT64_MAX)]
+OptionalUserIdInt = Annotated[StrictInt, _in_range(1, INT64_MAX, absent=0)]
 InboxTypeInt = Annotated[StrictInt, _in_range(0, INT32_MAX)]
 ConversationTypeInt = Annotated[StrictInt, AfterValidator(_one_of_conversation_types)]
 ExtKey = Annotated[StrictStr, Field(min_length=1, max_length=64)]

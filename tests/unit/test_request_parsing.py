@@ -198,8 +198,8 @@ def test_a_value_at_its_limit_is_accepted_as_sent(
 
 APP_ID_RANGE = "must be between 1 and 2147483647"
 USER_ID_RANGE = "must be between 1 and 9223372036854775807"
-# 0 is in range because it means "absent"; whether absence is allowed depends on the type.
-OTHER_USER_ID_RANGE = "must be between 0 and 9223372036854775807"
+# 0 is not out of range: it means "absent", and whether absence is allowed depends on the type.
+OTHER_USER_ID_RANGE = "must be between 1 and 9223372036854775807 (0 or null mean absent)"
 INBOX_TYPE_RANGE = "must be between 0 and 2147483647"
 ONE_OF_THE_TYPES = "must be one of 1, 2, 100"
 
