@@ -23,10 +23,11 @@ def _dynamodb_local_children() -> list[int]:
 
 @pytest.mark.ddblocal
 def test_running_serves_a_table_and_stops_java_on_exit() -> None:
-    # Given DynamoDB Local started by the launcher
+    # Given DynamoDB Local started by the launcher (beside the suite's own, if that one runs)
+    already_running = set(_dynamodb_local_children())
     with running(CACHE_DIR) as endpoint:
         assert urlsplit(endpoint).hostname == "127.0.0.1"
-        (java_pid,) = _dynamodb_local_children()
+        (java_pid,) = set(_dynamodb_local_children()) - already_running
         # Different dummy credentials and region than the readiness probe: -sharedDb
         # must make them all see one database.
         client = boto3.client(
@@ -54,7 +55,7 @@ def test_running_serves_a_table_and_stops_java_on_exit() -> None:
 
     # And after the context exits, java has been reaped and the port is closed
     assert not Path(f"/proc/{java_pid}").exists()
-    assert _dynamodb_local_children() == []
+    assert set(_dynamodb_local_children()) == already_running
     port = urlsplit(endpoint).port
     assert port is not None
     with pytest.raises(ConnectionRefusedError):

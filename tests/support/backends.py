@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,9 +17,10 @@ from moto import mock_aws
 
 from handler import app
 from handler.store import DynamoDBConversationStore, table_definition
+from scripts.dynamodb_local import DEFAULT_CACHE_DIR, running
 from tests.support.events import http_api_event
 
-BACKENDS = ["moto"]
+BACKENDS = ["moto", "ddblocal"]
 
 
 @dataclass
@@ -83,6 +86,14 @@ def new_service(client: Any, monkeypatch: pytest.MonkeyPatch) -> Service:
 
 def _operation(request: Any) -> str:
     return str(request.headers.get("X-Amz-Target", b"").decode().split(".")[-1])
+
+
+@pytest.fixture(scope="session")
+def ddblocal_endpoint() -> Iterator[str]:
+    """Amazon DynamoDB Local, installed if needed and started once for the whole session."""
+    cache_dir = Path(os.environ.get("DYNAMODB_LOCAL_CACHE") or DEFAULT_CACHE_DIR)
+    with running(cache_dir) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(params=BACKENDS)
