@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 PORT ?= 3000
 
-.PHONY: help venv serve invoke test lint typecheck clean
+.PHONY: help venv system-deps serve invoke test lint typecheck clean
 
 help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
@@ -28,6 +28,9 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 venv: $(VENV)/.synced
 
+system-deps:
+	@scripts/install-system-deps.sh
+
 serve: venv
 	PORT=$(PORT) $(VENV_PY) scripts/local_server.py
 
@@ -42,7 +45,7 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+test: system-deps lint typecheck
 	$(VENV)/bin/pytest
 
 clean:
