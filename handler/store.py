@@ -247,23 +247,27 @@ class DynamoDBConversationStore:
         if len(reasons) != len(keys):
             raise StoreUnavailableError("transaction cancelled without per-item reasons")
         refused = {
-            key: reason.get("Item") or self._read(key)
+            key: reason.get("Item")
             for key, reason in zip(keys, reasons, strict=True)
             if reason.get("Code") == "ConditionalCheckFailed"
         }
-        conversation_item = refused.pop(keys[0], None)
-        if conversation_item is not None and _is_own_write(new, conversation_item):
+        conversation_refused = keys[0] in refused
+        if conversation_refused and _is_own_write(new, self._image(refused, keys[0])):
             return CreateOutcome(new.conversation, existed=False)
         # Records are listed IdempotentId first: an IdempotentId match takes precedence.
         for key in keys[1:]:
             if key in refused:
-                return CreateOutcome(decode_conversation(refused[key]), existed=True)
-        if conversation_item is not None:
+                return CreateOutcome(decode_conversation(self._image(refused, key)), existed=True)
+        if conversation_refused:
             raise ShortIdTakenError
         if any(reason.get("Code") in _RETRIABLE_REASONS for reason in reasons):
             return None
         codes = ", ".join(str(reason.get("Code")) for reason in reasons)
         raise RuntimeError(f"transaction cancelled for reasons: {codes}")
+
+    def _image(self, refused: Mapping[str, Item | None], key: str) -> Item:
+        """The refused item's ALL_OLD image; read only if the engine left it out."""
+        return refused[key] or self._read(key)
 
     def _own_write_or_collision(self, new: NewConversation, existing: Item) -> CreateOutcome:
         if _is_own_write(new, existing):

@@ -313,3 +313,20 @@ def test_an_unexpected_storage_error_is_internal_error_without_details(service: 
 
 def conversation_items(service: Service) -> list[dict[str, Any]]:
     return [item for item in service.items() if item["PK"]["S"].startswith("CONV#")]
+
+
+def test_an_engine_without_the_all_old_image_costs_one_consistent_read(service: Service) -> None:
+    # Given a single chat, and an engine that refuses writes without returning the old image
+    created = service.create(SINGLE)
+
+    def drop_images(parsed: dict[str, Any], **_: Any) -> None:
+        for reason in parsed.get("CancellationReasons", []):
+            reason.pop("Item", None)
+
+    service.client.meta.events.register("after-call.dynamodb.TransactWriteItems", drop_images)
+    service.calls.clear()
+    # When the chat is asked for again
+    again = service.create(SINGLE)
+    # Then the stored chat is read once, consistently, and returned
+    assert service.calls == ["TransactWriteItems", "GetItem"]
+    assert again.result == {**created.result, "Exist": True}
