@@ -70,7 +70,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return _error_response(request.request_id, error)
     logger.info(
         "conversation created" if not outcome.existed else "conversation exists",
-        extra={"conversation_short_id": outcome.conversation.short_id},
+        extra={"conversation_short_id": outcome.conversation.short_id, "caller": caller.name},
     )
     return http_response(200, success_payload(request.request_id, settings.api_region, outcome))
 
