@@ -9,28 +9,48 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handler.api import check_route, error_payload, success_payload, to_command
+from handler.access import gatekeeper_for
+from handler.access_keys import key_lookup
+from handler.api import SERVICE, check_route, error_payload, success_payload, to_command
+from handler.auth import SigningScope
 from handler.domain import Entropy, create_conversation
 from handler.errors import ApiError, describe
 from handler.gateway import http_response, parse_event
+from handler.rate_limit import RateLimiter, RateLimitPolicy
 from handler.request_parsing import parse_create_request
 from handler.settings import load_settings
-from handler.store import ClientSettings, DynamoDBConversationStore, create_client
+from handler.store import (
+    ClientSettings,
+    DynamoDBConversationStore,
+    DynamoDBRateCounter,
+    create_client,
+)
 
 settings = load_settings()
 logger = Logger(service="create-conversation")
+client_settings = ClientSettings(
+    region=settings.aws_region,
+    endpoint_url=settings.dynamodb_endpoint_url,
+    connect_timeout=settings.dynamodb_connect_timeout,
+    read_timeout=settings.dynamodb_read_timeout,
+    max_attempts=settings.dynamodb_max_attempts,
+)
+dynamodb = create_client(client_settings)
 store = DynamoDBConversationStore(
-    client=create_client(
-        ClientSettings(
-            region=settings.aws_region,
-            endpoint_url=settings.dynamodb_endpoint_url,
-            connect_timeout=settings.dynamodb_connect_timeout,
-            read_timeout=settings.dynamodb_read_timeout,
-            max_attempts=settings.dynamodb_max_attempts,
-        )
-    ),
+    client=dynamodb,
     table_name=settings.table_name,
     write_budget_seconds=settings.write_budget_seconds,
+)
+gatekeeper = gatekeeper_for(
+    settings.auth_mode,
+    keys=key_lookup(settings, client_settings),
+    scope=SigningScope(region=settings.api_region, service=SERVICE),
+    limiter=RateLimiter(
+        RateLimitPolicy(requests_per_second=settings.rate_limit_per_second),
+        DynamoDBRateCounter(dynamodb, table_name=settings.table_name),
+        clock=time.time,
+    ),
+    clock=time.time,
 )
 # Read per call, never cached: a SnapStart restore must not replay another sandbox's randomness.
 entropy = Entropy(now_ms=lambda: time.time_ns() // 1_000_000, random_bits=secrets.randbits)
@@ -41,13 +61,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.set_correlation_id(request.request_id)
     try:
         check_route(request)
-        command = to_command(parse_create_request(request.body()))
-        outcome = create_conversation(command, store, entropy)
+        body = request.body()
+        caller = gatekeeper.admit(request, body)
+        create_request = parse_create_request(body)
+        caller.authorize(create_request.AppId)
+        outcome = create_conversation(to_command(create_request), store, entropy)
     except Exception as error:  # every failure becomes the vendor's envelope
         return _error_response(request.request_id, error)
     logger.info(
         "conversation created" if not outcome.existed else "conversation exists",
-        extra={"conversation_short_id": outcome.conversation.short_id},
+        extra={"conversation_short_id": outcome.conversation.short_id, "caller": caller.name},
     )
     return http_response(200, success_payload(request.request_id, settings.api_region, outcome))
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from handler.errors import ApiError, ErrorCode, invalid
 
@@ -29,6 +30,12 @@ class HttpRequest:
     raw_body: str
     body_is_base64: bool
     request_id: str
+    # What a signature covers: the path and query string as the client sent them.
+    path: str = "/"
+    raw_query: str = ""
+    stage: str = ""
+    # The caller API Gateway's AWS_IAM authorizer verified, if the route has one.
+    iam_caller: str | None = None
 
     def body(self) -> bytes:
         """The body as bytes, refused before decoding or parsing when it is over the limit."""
@@ -55,8 +62,15 @@ def parse_event(event: Mapping[str, Any], fallback_request_id: str) -> HttpReque
     context = event.get("requestContext") or {}
     if event.get("version") == "2.0":
         method = (context.get("http") or {}).get("method", "")
+        path = event.get("rawPath") or (context.get("http") or {}).get("path")
+        raw_query = event.get("rawQueryString") or ""
+        iam_caller = ((context.get("authorizer") or {}).get("iam") or {}).get("userArn")
     else:
         method = event.get("httpMethod", "")
+        # requestContext.path keeps the stage segment the client sent; event.path drops it.
+        path = context.get("path") or event.get("path")
+        raw_query = _query_string(event.get("multiValueQueryStringParameters"))
+        iam_caller = (context.get("identity") or {}).get("userArn")
     headers = {
         str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()
     }
@@ -67,6 +81,10 @@ def parse_event(event: Mapping[str, Any], fallback_request_id: str) -> HttpReque
         raw_body=event.get("body") or "",
         body_is_base64=bool(event.get("isBase64Encoded")),
         request_id=str(context.get("requestId") or fallback_request_id),
+        path=str(path or "/"),
+        raw_query=str(raw_query),
+        stage=str(context.get("stage") or ""),
+        iam_caller=str(iam_caller) if iam_caller else None,
     )
 
 
@@ -83,6 +101,17 @@ def _single_values(parameters: Mapping[str, Any] | None) -> dict[str, str]:
     return {
         str(name): str(value) for name, value in (parameters or {}).items() if value is not None
     }
+
+
+def _query_string(parameters: Mapping[str, Any] | None) -> str:
+    """Payload 1.0 keeps no raw query string; re-encoding every value in order loses nothing a
+    signature covers, since the canonical query string decodes and re-encodes anyway."""
+    pairs = [
+        (str(name), str(value))
+        for name, values in (parameters or {}).items()
+        for value in values or ()
+    ]
+    return urlencode(pairs)
 
 
 def _too_large() -> ApiError:

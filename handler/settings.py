@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+# signature: this function checks the vendor's HMAC-SHA256 signatures (the deployed default).
+# iam: API Gateway's AWS_IAM authorizer authenticates; the function only requires its verdict.
+# none: no authentication (the local runner's default; it listens on loopback only).
+AuthMode = Literal["signature", "iam", "none"]
+KEY_SOURCES = ("AUTH_KEYS_SECRET_ID", "AUTH_KEYS_FILE", "AUTH_KEYS_JSON")
+
+
+class SettingsError(ValueError):
+    """The environment is invalid; the message names the variables and never echoes a value."""
 
 
 class Settings(BaseModel):
@@ -27,8 +38,37 @@ class Settings(BaseModel):
     dynamodb_read_timeout: float = Field(alias="DYNAMODB_READ_TIMEOUT", default=1.5, gt=0)
     dynamodb_max_attempts: int = Field(alias="DYNAMODB_MAX_ATTEMPTS", default=3, ge=1, le=10)
     write_budget_seconds: float = Field(alias="WRITE_BUDGET_SECONDS", default=5.0, gt=0)
+    # Fail closed: a function deployed without AUTH_MODE checks signatures, and refuses to start
+    # without a key source.
+    auth_mode: AuthMode = Field(alias="AUTH_MODE", default="signature")
+    auth_keys_secret_id: str | None = Field(alias="AUTH_KEYS_SECRET_ID", default=None)
+    auth_keys_file: str | None = Field(alias="AUTH_KEYS_FILE", default=None)
+    auth_keys_json: SecretStr | None = Field(alias="AUTH_KEYS_JSON", default=None)
+    # How long a fetched copy of the Secrets Manager key document is used before re-reading it:
+    # the longest a new or revoked key waits to take effect.
+    auth_keys_max_age_seconds: int = Field(alias="AUTH_KEYS_MAX_AGE", default=300, ge=1)
+    rate_limit_per_second: int = Field(alias="RATE_LIMIT_PER_SECOND", default=50, ge=1)
+
+    @model_validator(mode="after")
+    def _one_key_source_for_signatures(self) -> Self:
+        sources = [self.auth_keys_secret_id, self.auth_keys_file, self.auth_keys_json]
+        configured = sum(source is not None for source in sources)
+        if self.auth_mode == "signature" and configured != 1:
+            raise ValueError(
+                f"AUTH_MODE=signature needs exactly one of {', '.join(KEY_SOURCES)} "
+                f"({configured} set); AUTH_MODE=none turns authentication off"
+            )
+        return self
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     names = {field.alias for field in Settings.model_fields.values() if field.alias}
-    return Settings.model_validate({name: environ[name] for name in names if environ.get(name)})
+    try:
+        return Settings.model_validate({name: environ[name] for name in names if environ.get(name)})
+    except ValidationError as error:
+        # pydantic's own message quotes the input, and AUTH_KEYS_JSON holds secrets.
+        problems = "; ".join(
+            f"{'.'.join(map(str, detail['loc'])) or 'environment'}: {detail['msg']}"
+            for detail in error.errors(include_input=False, include_url=False)
+        )
+        raise SettingsError(f"Invalid environment: {problems}") from None

@@ -5,6 +5,8 @@ Table layout (one table, string partition key `PK`, no sort key):
     CONV#<ConversationShortId>                         the conversation
     SINGLE#<AppId>#<InboxType>#<lower id>#<higher id>  single-chat record (member order folded)
     IDEM#<AppId>#<InboxType>#<IdempotentId>            IdempotentId record
+    RATE#<caller>#<epoch second>                       request counter of the rate limiter
+                                                       (`RequestCount`; TTL on `ExpiresAt`)
 
 Both records carry a full copy of the conversation. Conversations are never modified by this
 service, so the copy is the conversation as stored, and a conflict answers `Exist: true` from the
@@ -48,6 +50,8 @@ Item = Mapping[str, "AttributeValueTypeDef"]
 KIND_CONVERSATION = "Conversation"
 KIND_SINGLE_CHAT = "SingleChat"
 KIND_IDEMPOTENT_ID = "IdempotentId"
+# The table's TTL attribute (the template enables TTL on it); only rate counters carry it.
+TTL_ATTRIBUTE = "ExpiresAt"
 _NOT_EXISTS = "attribute_not_exists(PK)"
 # Cancellation reasons that mean "another writer or the engine got in the way, try again".
 _RETRIABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -201,7 +205,7 @@ class DynamoDBConversationStore:
     def _put_conversation(self, new: NewConversation) -> CreateOutcome | None:
         """One conditional PutItem: a conversation that no uniqueness record guards."""
         try:
-            self._call(
+            _call(
                 self._client.put_item,
                 TableName=self._table,
                 Item=self._conversation_item(new),
@@ -230,7 +234,7 @@ class DynamoDBConversationStore:
         try:
             # botocore fills ClientRequestToken and reuses it on its own retries, so a retry
             # after a lost answer is a no-op that succeeds instead of a second write.
-            self._call(self._client.transact_write_items, TransactItems=items)
+            _call(self._client.transact_write_items, TransactItems=items)
         except ClientError as error:
             if _error_code(error) != "TransactionCanceledException":
                 raise
@@ -294,7 +298,7 @@ class DynamoDBConversationStore:
 
     def _read(self, key: str) -> Item:
         """Fallback for an engine that refuses a write without returning the ALL_OLD image."""
-        response = self._call(
+        response = _call(
             self._client.get_item,
             TableName=self._table,
             Key={"PK": {"S": key}},
@@ -308,19 +312,56 @@ class DynamoDBConversationStore:
             raise StoreUnavailableError("write conflicts did not clear before the deadline")
         self._sleep(delay)
 
-    def _call(self, operation: Callable[..., Any], **request: Any) -> Any:
-        """Run one DynamoDB call; translate what botocore gave up on into the domain's errors."""
+
+class DynamoDBRateCounter:
+    """The rate limiter's counters: one item per (caller, window), one UpdateItem per request.
+
+    The condition both counts and refuses in the same atomic step, so concurrent instances can
+    never count past the limit; a refused request is not counted.
+    """
+
+    def __init__(self, client: DynamoDBClient, *, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def try_take(self, caller: str, window: int, limit: int, expires_at: int) -> bool:
         try:
-            return operation(**request)
-        except (ReadTimeoutError, ConnectTimeoutError) as error:
-            raise StoreTimeoutError(type(error).__name__) from error
-        except ConnectionError as error:
-            raise StoreUnavailableError(type(error).__name__) from error
+            _call(
+                self._client.update_item,
+                TableName=self._table,
+                Key={"PK": {"S": rate_counter_key(caller, window)}},
+                UpdateExpression=f"SET {TTL_ATTRIBUTE} = :expires ADD RequestCount :one",
+                ConditionExpression="attribute_not_exists(RequestCount) OR RequestCount < :limit",
+                ExpressionAttributeValues={
+                    ":expires": {"N": str(expires_at)},
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                },
+            )
         except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if _error_code(error) in _UNAVAILABLE_CODES or status >= 500:
-                raise StoreUnavailableError(_error_code(error)) from error
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
             raise
+        return True
+
+
+def rate_counter_key(caller: str, window: int) -> str:
+    return f"RATE#{caller}#{window}"
+
+
+def _call(operation: Callable[..., Any], **request: Any) -> Any:
+    """Run one DynamoDB call; translate what botocore gave up on into the domain's errors."""
+    try:
+        return operation(**request)
+    except (ReadTimeoutError, ConnectTimeoutError) as error:
+        raise StoreTimeoutError(type(error).__name__) from error
+    except ConnectionError as error:
+        raise StoreUnavailableError(type(error).__name__) from error
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if _error_code(error) in _UNAVAILABLE_CODES or status >= 500:
+            raise StoreUnavailableError(_error_code(error)) from error
+        raise
 
 
 def _is_own_write(new: NewConversation, item: Item) -> bool:

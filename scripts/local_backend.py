@@ -23,6 +23,9 @@ def local_app() -> Iterator[ModuleType]:
     os.environ.setdefault("TABLE_NAME", DEFAULT_TABLE_NAME)
     os.environ.setdefault("AWS_REGION", "us-east-1")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Off unless asked for: the runner listens on loopback only. AUTH_MODE=signature with
+    # AUTH_KEYS_FILE (or AUTH_KEYS_JSON) checks signatures as the deployed function does.
+    os.environ.setdefault("AUTH_MODE", "none")
     if not os.environ.get("AWS_ACCESS_KEY_ID"):
         # Neither moto nor DynamoDB Local checks credentials, but botocore refuses to sign without.
         os.environ["AWS_ACCESS_KEY_ID"] = "local"
@@ -53,4 +56,5 @@ def _create_table_if_missing(app: ModuleType) -> None:
 
 def backend_description() -> str:
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
-    return f"DynamoDB at {endpoint}" if endpoint else "embedded in-memory DynamoDB (moto)"
+    storage = f"DynamoDB at {endpoint}" if endpoint else "embedded in-memory DynamoDB (moto)"
+    return f"{storage}, auth {os.environ['AUTH_MODE']}"
