@@ -1,13 +1,12 @@
 """The limiter's counter under truly concurrent writers: needs Amazon DynamoDB Local.
 
 moto serializes nothing, so only a real engine can show that the conditional UpdateItem never
-admits past the limit when many instances race. The endpoint comes from DYNAMODB_LOCAL_ENDPOINT
-(e.g. `python scripts/dynamodb_local.py run` prints one).
+admits past the limit when many instances race. The endpoint is the suite's DynamoDB Local
+(the session fixture `ddblocal_endpoint`).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -33,11 +32,8 @@ WINDOW = 1_764_133_200
 
 
 @pytest.fixture
-def endpoint() -> str:
-    endpoint = os.environ.get("DYNAMODB_LOCAL_ENDPOINT")
-    if not endpoint:
-        pytest.skip("DYNAMODB_LOCAL_ENDPOINT is not set: no DynamoDB Local to race against")
-    return endpoint
+def endpoint(ddblocal_endpoint: str) -> str:
+    return ddblocal_endpoint
 
 
 def new_client(endpoint: str):

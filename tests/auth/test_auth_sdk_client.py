@@ -61,7 +61,7 @@ def start_runner(keys_file: Path, **environ: str) -> tuple[subprocess.Popen[str]
         PYTHONUNBUFFERED="1",
         **environ,
     )
-    process = subprocess.Popen(  # noqa: S603 - our own runner, fixed arguments
+    process = subprocess.Popen(
         [sys.executable, str(REPO / "scripts" / "local_server.py")],
         cwd=REPO,
         env=env,
@@ -263,14 +263,12 @@ def test_a_foreign_app_id_is_access_denied_and_writes_nothing(runner):
         pytest.param("dynamodb-local", id="dynamodb-local", marks=pytest.mark.ddblocal),
     ],
 )
-def test_the_limiter_holds_its_limit_under_a_burst_from_many_threads(keys_file, backend):
+def test_the_limiter_holds_its_limit_under_a_burst_from_many_threads(keys_file, backend, request):
     # Given a runner limited to 3 requests per second per key, on moto or DynamoDB Local
     limit, threads, per_thread = 3, 12, 5
     storage = {}
     if backend == "dynamodb-local":
-        endpoint = os.environ.get("DYNAMODB_LOCAL_ENDPOINT")
-        if not endpoint:
-            pytest.skip("DYNAMODB_LOCAL_ENDPOINT is not set: no DynamoDB Local to run against")
+        endpoint = request.getfixturevalue("ddblocal_endpoint")
         storage = {"DYNAMODB_ENDPOINT_URL": endpoint, "TABLE_NAME": f"burst-{uuid.uuid4().hex}"}
     process, host = start_runner(keys_file, RATE_LIMIT_PER_SECOND=str(limit), **storage)
     outcomes: list[tuple[int, str | None]] = []
