@@ -1,4 +1,4 @@
-"""API models: the vendor's request and response shapes, with the vendor's field names.
+r"""API models: the vendor's request and response shapes, with the vendor's field names.
 
 Every rule of the contract's section 2 lives here. Validation is strict (no coercion), so
 "10001", 1.0 and true are not integers, as the vendor's Go SDK types would have it. Strict
