@@ -51,7 +51,7 @@ def default_tools() -> BuildTools:
         uv=REPO / ".tools" / "bin" / "uv",
         pip=REPO / ".tools" / "pip" / "bin" / "pip",
         bytecode_python=find_bytecode_python(),
-        cache_dir=REPO / ".cache" / "pip",
+        cache_dir=REPO / ".cache",
         index_url=os.environ.get("ARTIFACT_INDEX_URL") or DEFAULT_INDEX_URL,
     )
 
@@ -101,39 +101,68 @@ def export_runtime_requirements(uv: Path, scratch: Path) -> Path:
 
 
 def install_dependencies(tools: BuildTools, requirements: Path, target: Path) -> None:
-    # --isolated: no pip.conf, no PIP_* variables (this machine sets constraints and find-links
-    # globally), so every machine resolves the same way. --no-compile: pip would write bytecode
-    # for its own interpreter, which the 3.13 runtime cannot use.
-    _run(
-        [
-            str(tools.pip),
-            "install",
-            "--isolated",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--quiet",
-            "--index-url",
-            tools.index_url,
-            "--cache-dir",
-            str(tools.cache_dir),
-            "--platform",
-            TARGET_PLATFORM,
-            "--implementation",
-            "cp",
-            "--python-version",
-            TARGET_PYTHON_VERSION,
-            "--only-binary=:all:",
-            "--require-hashes",
-            "--no-deps",
-            "--no-compile",
-            "--target",
-            str(target),
-            "--requirement",
-            str(requirements),
-        ]
-    )
+    """Install the target's wheels from the wheelhouse, fetching them first if any is missing.
+
+    The wheelhouse (not pip's HTTP cache, which proxies that send no cache headers defeat) makes
+    a repeated build need no network; the hashes still check every wheel it holds.
+    """
+    wheelhouse = tools.cache_dir / "wheels"
+    # --no-compile: pip would write bytecode for its own interpreter, useless to the 3.13 runtime.
+    install = [
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--no-compile",
+        "--target",
+        str(target),
+    ]
+    if not _pip(tools, "install", install, requirements, may_fail=True):
+        _pip(
+            tools,
+            "download",
+            ["--index-url", tools.index_url, "--dest", str(wheelhouse)],
+            requirements,
+        )
+        _pip(tools, "install", install, requirements)
     # Console scripts (jmespath's jp.py) are never imported, and their shebang names this machine.
     shutil.rmtree(target / "bin", ignore_errors=True)
+
+
+def _pip(
+    tools: BuildTools,
+    command: str,
+    options: list[str],
+    requirements: Path,
+    *,
+    may_fail: bool = False,
+) -> bool:
+    """Run pip for the target platform on the hash-pinned requirements; True if it succeeded."""
+    # --isolated: no pip.conf, no PIP_* variables (this machine sets constraints and find-links
+    # globally), so every machine resolves the same way.
+    arguments = [
+        str(tools.pip),
+        command,
+        "--isolated",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--quiet",
+        "--no-cache-dir",
+        "--platform",
+        TARGET_PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        TARGET_PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--require-hashes",
+        "--no-deps",
+        *options,
+        "--requirement",
+        str(requirements),
+    ]
+    # An attempt allowed to fail (the wheelhouse may be incomplete) keeps its complaints to itself.
+    result = subprocess.run(arguments, capture_output=may_fail, check=not may_fail)
+    return result.returncode == 0
 
 
 def compile_bytecode(python: str, artifact_dir: Path) -> None:
