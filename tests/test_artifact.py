@@ -48,13 +48,15 @@ def make_build(artifact_dir: Path) -> Path:
     """`make build` into artifact_dir, as the benchmark and sam call it."""
     # A parent make's flags (jobserver descriptors) mean nothing to this separate make.
     env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
-    subprocess.run(
+    result = subprocess.run(
         ["make", "--no-print-directory", "build", f"ARTIFACT_DIR={artifact_dir}"],
         cwd=REPO,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
     )
+    assert result.returncode == 0, result.stdout + result.stderr
     return artifact_dir
 
 
