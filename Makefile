@@ -50,3 +50,47 @@ test: system-deps lint typecheck
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .cache .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# --- Lambda artifact and SAM --------------------------------------------------------------------
+# Absolute, because `sam build` runs build-CreateConversationFunction from a scratch directory.
+REPO := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+PIP_VERSION := 26.3
+SAM_CLI_VERSION := 1.170.0
+BUILD_PIP_STAMP := $(TOOLS)/pip/.pip-$(PIP_VERSION)
+SAM_STAMP := $(TOOLS)/sam/.aws-sam-cli-$(SAM_CLI_VERSION)
+SAM := SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam
+ARTIFACT_DIR ?= build/artifact
+ARTIFACT_ZIP ?= build/function.zip
+
+.PHONY: build package build-CreateConversationFunction sam-validate sam-build
+
+# The pip that installs the target's wheels, pinned so every machine installs them alike.
+$(BUILD_PIP_STAMP): | $(UV)
+	rm -rf $(TOOLS)/pip
+	$(UV) venv --quiet --python $(PYTHON) $(TOOLS)/pip
+	$(UV) pip install --quiet --python $(TOOLS)/pip/bin/python pip==$(PIP_VERSION)
+	touch $@
+
+# SAM CLI pins dozens of packages that clash with uv.lock, so it lives in its own virtualenv.
+$(SAM_STAMP): | $(UV)
+	rm -rf $(TOOLS)/sam
+	$(UV) venv --quiet --python $(PYTHON) $(TOOLS)/sam
+	$(UV) pip install --quiet --python $(TOOLS)/sam/bin/python aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+# The Lambda artifact (handler/ + runtime dependencies for arm64 CPython 3.13), no sam needed.
+build: $(BUILD_PIP_STAMP)
+	$(PYTHON) scripts/build_artifact.py build "$(ARTIFACT_DIR)"
+
+package: build
+	$(PYTHON) scripts/build_artifact.py zip "$(ARTIFACT_DIR)" "$(ARTIFACT_ZIP)"
+
+# template.yaml's BuildMethod: makefile hook; sam sets ARTIFACTS_DIR.
+build-CreateConversationFunction:
+	$(MAKE) --no-print-directory -C "$(REPO)" build ARTIFACT_DIR="$(ARTIFACTS_DIR)"
+
+sam-validate: $(SAM_STAMP)
+	$(SAM) validate --lint
+
+sam-build: $(SAM_STAMP)
+	$(SAM) build

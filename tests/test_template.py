@@ -1,0 +1,314 @@
+"""template.yaml: lints clean and declares what the code and the build expect of it."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.retries.standard import ExponentialBackoff, RetryContext
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode
+
+from handler.settings import Settings
+from handler.store import table_definition
+from scripts.build_artifact import TARGET_PLATFORM, TARGET_PYTHON_VERSION
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "template.yaml"
+FUNCTION = "CreateConversationFunction"
+TABLE = "ConversationTable"
+# API Gateway's integration timeout for an HTTP API (30 s): a function must answer before it.
+API_GATEWAY_INTEGRATION_TIMEOUT_S = 30
+# How DynamoDB authorizes each kind of TransactWriteItems entry (Developer Guide, "Using IAM with
+# DynamoDB transactions"); the transaction itself needs no action of its own.
+TRANSACT_ENTRY_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    # cfn-lint's decoder reads the short-form tags (!Ref, !If) that yaml.safe_load refuses.
+    decoded, problems = decode(str(TEMPLATE))
+    assert not problems, [str(problem) for problem in problems]
+    assert decoded is not None
+    return dict(decoded)
+
+
+@pytest.fixture(scope="module")
+def function(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"][FUNCTION]["Properties"]
+
+
+def test_cfn_lint_finds_nothing_not_even_informational() -> None:
+    # Given the template, When cfn-lint runs every rule including the informational ones
+    matches = lint_file(TEMPLATE, ManualArgs(include_checks=["I"]))
+    # Then it reports nothing
+    assert [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches] == []
+
+
+def test_function_targets_the_runtime_and_cpu_the_artifact_is_built_for(
+    function: dict[str, Any],
+) -> None:
+    # Given the function and the build's target, Then they name the same Python and CPU
+    assert function["Runtime"] == f"python{TARGET_PYTHON_VERSION}"
+    assert function["Architectures"] == ["arm64"]
+    assert TARGET_PLATFORM.endswith("_aarch64")
+    # And the handler names a function that handler/app.py defines
+    module, name = function["Handler"].rsplit(".", 1)
+    source = ast.parse((REPO / (module.replace(".", "/") + ".py")).read_text())
+    assert name in {node.name for node in source.body if isinstance(node, ast.FunctionDef)}
+    assert function["Handler"] == "handler.app.lambda_handler"
+
+
+def test_timeout_covers_the_slowest_request_the_settings_allow(function: dict[str, Any]) -> None:
+    # Given the default DynamoDB timeouts and retries, and botocore's own backoff at its maximum
+    # (throttled every time, jitter at 1; no x-amz-retry-after hint from the service)
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    backoff = ExponentialBackoff(random=lambda: 1.0, throttling_detector=_AlwaysThrottled())
+    attempts = defaults["dynamodb_max_attempts"]
+    per_attempt = defaults["dynamodb_connect_timeout"] + defaults["dynamodb_read_timeout"]
+    one_call = attempts * per_attempt + sum(
+        backoff.delay_amount(RetryContext(attempt_number=n)) for n in range(1, attempts)
+    )
+    # When the last write attempt starts just inside the write budget and takes that long
+    slowest_request = defaults["write_budget_seconds"] + one_call
+    # Then the function is still running to answer it, and answers before API Gateway gives up
+    assert slowest_request < function["Timeout"] < API_GATEWAY_INTEGRATION_TIMEOUT_S
+    assert function["MemorySize"] == {"Ref": "FunctionMemorySize"}
+
+
+def test_table_has_the_layout_the_store_writes_and_is_protected(template: dict[str, Any]) -> None:
+    # Given the table resource and the store's own table definition
+    table = template["Resources"][TABLE]
+    properties = table["Properties"]
+    expected = table_definition("any")
+    # Then the key layout and billing mode agree
+    for key in ("AttributeDefinitions", "KeySchema", "BillingMode"):
+        assert properties[key] == expected[key], key
+    # And the data survives mistakes: backups, encryption, deletion protection, Retain policies
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_policy_grants_exactly_the_dynamodb_actions_the_store_uses(
+    function: dict[str, Any],
+) -> None:
+    # Given the DynamoDB requests handler/store.py makes
+    used = _dynamodb_actions_used_by_store()
+    # When reading every statement the function's policies hold
+    statements = [s for policy in function["Policies"] for s in policy["Statement"]]
+    granted = {action for s in statements for action in _as_list(s["Action"])}
+    # Then they grant those actions and nothing else, on the table alone
+    assert {"dynamodb:PutItem", "dynamodb:GetItem"} <= used  # the create path, so the scan works
+    assert granted == used
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert statement["Resource"] == {"Fn::GetAtt": [TABLE, "Arn"]}
+
+
+def test_environment_gives_the_handler_its_settings(function: dict[str, Any]) -> None:
+    # Given the function's environment
+    variables = function["Environment"]["Variables"]
+    # Then the table, the response Region and Powertools are configured from the stack
+    assert variables["TABLE_NAME"] == {"Ref": TABLE}
+    assert variables["API_REGION"] == {"Ref": "ResponseRegion"}
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    assert variables["POWERTOOLS_SERVICE_NAME"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"]
+    # And tracing is switched by one parameter in both places it matters
+    assert function["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["TracingOn", "false", "true"]}
+    # And every variable the handler reads at start-up without a default is set
+    required = {f.alias for f in Settings.model_fields.values() if f.is_required()}
+    assert required <= set(variables)
+
+
+def test_snapstart_is_a_parameter_on_published_versions(
+    template: dict[str, Any], function: dict[str, Any]
+) -> None:
+    # Given the SnapStart setting, Then it applies to published versions when the parameter says so
+    assert function["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
+    }
+    assert template["Conditions"]["SnapStartOn"] == {
+        "Fn::Equals": [{"Ref": "SnapStartEnabled"}, "true"]
+    }
+    # And the API calls an alias that each deploy moves to a freshly published version
+    assert function["AutoPublishAlias"]
+    assert function["AutoPublishAliasAllProperties"] is True
+
+
+def test_version_description_names_every_parameter_the_function_reads(
+    template: dict[str, Any], function: dict[str, Any]
+) -> None:
+    # Given the parameters the function's properties read (directly or through a condition)
+    others = {key: value for key, value in function.items() if key != "VersionDescription"}
+    read = _parameters_read(others, template)
+    # Then a change to any of them changes the version description, so a new version is published
+    assert read <= _parameters_read(function["VersionDescription"], template)
+    assert {"LogLevel", "TracingEnabled", "SnapStartEnabled", "FunctionMemorySize"} <= read
+
+
+def test_api_routes_post_and_every_other_method_on_root_to_the_function(
+    function: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the function's API events
+    routes = {
+        (event["Properties"]["Method"], event["Properties"]["Path"])
+        for event in function["Events"].values()
+        if event["Type"] == "HttpApi" and event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+    }
+    # Then POST / creates, and any other method on / reaches the handler for its 405 envelope
+    assert routes == {("POST", "/"), ("ANY", "/")}
+    assert template["Resources"]["HttpApi"]["Type"] == "AWS::Serverless::HttpApi"
+
+
+def test_api_throttles_every_route_from_parameters(template: dict[str, Any]) -> None:
+    # Given the API's default route settings, Then rate and burst limits come from parameters
+    settings = template["Resources"]["HttpApi"]["Properties"]["DefaultRouteSettings"]
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+    for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit"):
+        assert template["Parameters"][name]["Type"] == "Number"
+
+
+def test_alarms_watch_5xx_rate_throttles_and_p99_and_notify_only_a_given_topic(
+    template: dict[str, Any],
+) -> None:
+    # Given the template's alarms
+    alarms = {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    # Then one divides the API's 5xx count by its request count
+    rate = alarms["ServerErrorRateAlarm"]
+    watched = {
+        m["Id"]: m["MetricStat"]["Metric"]["MetricName"]
+        for m in rate["Metrics"]
+        if "MetricStat" in m
+    }
+    assert watched == {"errors": "5xx", "requests": "Count"}
+    # And the others watch the function's throttles and p99 duration
+    assert alarms["ThrottlesAlarm"]["MetricName"] == "Throttles"
+    assert alarms["DurationP99Alarm"]["MetricName"] == "Duration"
+    assert alarms["DurationP99Alarm"]["ExtendedStatistic"] == "p99"
+    # And each notifies the SNS topic only when one is given
+    notify = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    for properties in alarms.values():
+        assert properties["AlarmActions"] == notify
+    assert template["Conditions"]["HasAlarmTopic"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]
+    }
+
+
+def test_outputs_name_the_api_url_table_and_function(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["TableName"]["Value"] == {"Ref": TABLE}
+    assert outputs["FunctionName"]["Value"] == {"Ref": FUNCTION}
+    assert "${HttpApi}.execute-api" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
+
+
+def test_samconfig_overrides_only_parameters_the_template_declares(
+    template: dict[str, Any],
+) -> None:
+    # Given samconfig.toml's deploy defaults
+    config = tomllib.loads((REPO / "samconfig.toml").read_text())
+    deploy = config["default"]["deploy"]["parameters"]
+    overridden = {item.split("=", 1)[0] for item in deploy["parameter_overrides"]}
+    # Then each names a declared parameter, and the deploy may create the function's IAM role
+    assert overridden <= set(template["Parameters"])
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+
+
+class _AlwaysThrottled:
+    def is_throttling_error_from_context(self, context: RetryContext) -> bool:
+        return True
+
+
+def _dynamodb_actions_used_by_store() -> set[str]:
+    """IAM actions for the client methods store.py calls and the transaction entries it builds."""
+    from botocore.session import get_session  # noqa: PLC0415 - only this helper needs it
+
+    source = ast.parse((REPO / "handler" / "store.py").read_text())
+    model = get_session().get_service_model("dynamodb")
+    operation_by_method = {_snake(name): name for name in model.operation_names}
+    methods = {
+        node.attr
+        for node in ast.walk(source)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "_client"
+    }
+    operations = {operation_by_method[m] for m in methods if m in operation_by_method}
+    actions = {f"dynamodb:{op}" for op in operations - {"TransactWriteItems"}}
+    if "TransactWriteItems" in operations:
+        entry_kinds = {
+            key.value
+            for node in ast.walk(source)
+            if isinstance(node, ast.Dict)
+            for key in node.keys
+            if isinstance(key, ast.Constant) and key.value in TRANSACT_ENTRY_ACTIONS
+        }
+        assert entry_kinds, "TransactWriteItems without any entry the test recognizes"
+        actions |= {TRANSACT_ENTRY_ACTIONS[kind] for kind in entry_kinds}
+    return actions
+
+
+def _snake(operation: str) -> str:
+    from botocore import xform_name  # noqa: PLC0415 - only this helper needs it
+
+    return str(xform_name(operation))
+
+
+def _parameters_read(value: Any, template: dict[str, Any]) -> set[str]:
+    parameters = set(template["Parameters"])
+    names = set(_references(value))
+    for condition in {n for n in _conditions_used(value) if n in template["Conditions"]}:
+        names |= set(_references(template["Conditions"][condition]))
+    return names & parameters
+
+
+def _references(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                yield inner
+            elif key == "Fn::Sub" and isinstance(inner, str):
+                yield from _sub_names(inner)
+            else:
+                yield from _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _references(inner)
+
+
+def _conditions_used(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::If":
+                yield inner[0]
+            yield from _conditions_used(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _conditions_used(inner)
+
+
+def _sub_names(text: str) -> Iterator[str]:
+    for chunk in text.split("${")[1:]:
+        yield chunk.split("}", 1)[0]
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
