@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from handler.auth import AccessKey, KeyLookup
+from handler.aws_clients import bounded_config, ignore_retry_after_hints
 from handler.domain import StoreUnavailableError
 from handler.models import INT32_MAX
 
@@ -88,15 +89,12 @@ class SecretsManagerKeys:
         # only by functions that read their keys from Secrets Manager.
         import boto3  # noqa: PLC0415
         from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
-        from botocore.config import Config  # noqa: PLC0415
 
-        config = Config(
-            region_name=client_settings.region,
-            connect_timeout=client_settings.connect_timeout,
-            read_timeout=client_settings.read_timeout,
-            retries={"mode": "standard", "total_max_attempts": client_settings.max_attempts},
-        )
-        self._provider = SecretsProvider(boto3_client=boto3.client("secretsmanager", config=config))
+        # The DynamoDB client's timeouts and retries, not botocore's defaults (60 s reads), so
+        # a slow Secrets Manager costs a request no more than a slow DynamoDB call does.
+        client = boto3.client("secretsmanager", config=bounded_config(client_settings))
+        ignore_retry_after_hints(client)
+        self._provider = SecretsProvider(boto3_client=client)
         self._secret_id = secret_id
         self._max_age = max_age_seconds
         self._parsed_from: str | None = None

@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectionError,
@@ -29,6 +28,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from handler.aws_clients import bounded_config, ignore_retry_after_hints
 from handler.domain import (
     Conversation,
     CreateOutcome,
@@ -86,14 +86,10 @@ class ConflictRetry:
 def create_client(settings: ClientSettings) -> DynamoDBClient:
     import boto3  # noqa: PLC0415 - kept out of module import so tests can build stores cheaply
 
-    config = Config(
-        region_name=settings.region,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
-        tcp_keepalive=True,
-    )
-    return boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=config)
+    config = bounded_config(settings, tcp_keepalive=True)
+    client = boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=config)
+    ignore_retry_after_hints(client)
+    return client
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
