@@ -13,16 +13,24 @@ from botocore.retries.standard import ExponentialBackoff, RetryContext
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
+from handler.access_keys import parse_key_document
 from handler.settings import Settings
-from handler.store import table_definition
+from handler.store import TTL_ATTRIBUTE, table_definition
 from scripts.build_artifact import TARGET_PLATFORM, TARGET_PYTHON_VERSION
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "template.yaml"
 FUNCTION = "CreateConversationFunction"
 TABLE = "ConversationTable"
+KEYS_RESOURCE = "AccessKeysSecret"
+# The secret the function reads: the one the stack creates, or the one it is given.
+KEYS_SECRET_ARN = {
+    "Fn::If": ["CreateKeysSecret", {"Ref": KEYS_RESOURCE}, {"Ref": "AuthKeysSecretArn"}]
+}
 # API Gateway's integration timeout for an HTTP API (30 s): a function must answer before it.
 API_GATEWAY_INTEGRATION_TIMEOUT_S = 30
+# The longest a Lambda version description may be.
+VERSION_DESCRIPTION_MAX = 256
 # How DynamoDB authorizes each kind of TransactWriteItems entry (Developer Guide, "Using IAM with
 # DynamoDB transactions"); the transaction itself needs no action of its own.
 TRANSACT_ENTRY_ACTIONS = {
@@ -99,6 +107,11 @@ def test_table_has_the_layout_the_store_writes_and_is_protected(template: dict[s
     assert properties["DeletionProtectionEnabled"] is True
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
+    # And DynamoDB expires the rate limiter's counters on the attribute the store writes
+    assert properties["TimeToLiveSpecification"] == {
+        "AttributeName": TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
 
 
 def test_policy_grants_exactly_the_dynamodb_actions_the_store_uses(
@@ -106,15 +119,38 @@ def test_policy_grants_exactly_the_dynamodb_actions_the_store_uses(
 ) -> None:
     # Given the DynamoDB requests handler/store.py makes
     used = _dynamodb_actions_used_by_store()
-    # When reading every statement the function's policies hold
-    statements = [s for policy in function["Policies"] for s in policy["Statement"]]
+    # When reading every DynamoDB statement the function's policies hold, in any mode
+    statements = [s for s in _policy_statements(function) if _service(s) == {"dynamodb"}]
     granted = {action for s in statements for action in _as_list(s["Action"])}
     # Then they grant those actions and nothing else, on the table alone
     assert {"dynamodb:PutItem", "dynamodb:GetItem"} <= used  # the create path, so the scan works
+    assert "dynamodb:UpdateItem" in used  # the rate limiter, so the scan sees it
     assert granted == used
     for statement in statements:
         assert statement["Effect"] == "Allow"
         assert statement["Resource"] == {"Fn::GetAtt": [TABLE, "Arn"]}
+
+
+def test_policy_reads_the_key_secret_only_in_signature_mode(function: dict[str, Any]) -> None:
+    # Given the function's policies
+    policies = function["Policies"]
+    # Then the only other policy is conditional on signature mode
+    conditional = [p for p in policies if "Fn::If" in p]
+    assert len(conditional) == 1
+    condition, policy, otherwise = conditional[0]["Fn::If"]
+    assert (condition, otherwise) == ("UseSignatureAuth", {"Ref": "AWS::NoValue"})
+    # And it allows GetSecretValue alone, on the one secret the function is told to read
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert _as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == KEYS_SECRET_ARN
+    # And every other policy is about DynamoDB alone
+    assert all(
+        _service(s) == {"dynamodb"}
+        for p in policies
+        if p not in conditional
+        for s in p["Statement"]
+    )
 
 
 def test_environment_gives_the_handler_its_settings(function: dict[str, Any]) -> None:
@@ -132,6 +168,76 @@ def test_environment_gives_the_handler_its_settings(function: dict[str, Any]) ->
     # And every variable the handler reads at start-up without a default is set
     required = {f.alias for f in Settings.model_fields.values() if f.is_required()}
     assert required <= set(variables)
+    # And authentication and the rate limit come from their parameters
+    assert variables["AUTH_MODE"] == {"Ref": "AuthMode"}
+    assert variables["RATE_LIMIT_PER_SECOND"] == {"Ref": "RateLimitPerSecond"}
+    # And the key secret is named only in signature mode, the same one the policy lets it read
+    assert variables["AUTH_KEYS_SECRET_ID"] == {
+        "Fn::If": ["UseSignatureAuth", KEYS_SECRET_ARN, {"Ref": "AWS::NoValue"}]
+    }
+    # And every variable set is one the handler reads or Powertools' own
+    aliases = {f.alias for f in Settings.model_fields.values()}
+    assert {name for name in variables if not name.startswith("POWERTOOLS_")} <= aliases
+
+
+def test_auth_parameters_and_conditions(template: dict[str, Any]) -> None:
+    # Given the template's parameters and conditions
+    parameters, conditions = template["Parameters"], template["Conditions"]
+    # Then the mode is one of the handler's, signature by default as in the handler
+    mode = parameters["AuthMode"]
+    assert mode["AllowedValues"] == ["signature", "iam", "none"]
+    assert mode["Default"] == Settings.model_fields["auth_mode"].default
+    # And the rate limit defaults to the handler's
+    rate = parameters["RateLimitPerSecond"]
+    assert rate["Default"] == Settings.model_fields["rate_limit_per_second"].default
+    # And a secret is created only in signature mode when none is given
+    assert parameters["AuthKeysSecretArn"]["Default"] == ""
+    assert conditions["UseSignatureAuth"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "signature"]}
+    assert conditions["UseIamAuth"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "iam"]}
+    assert conditions["CreateKeysSecret"] == {
+        "Fn::And": [
+            {"Condition": "UseSignatureAuth"},
+            {"Fn::Equals": [{"Ref": "AuthKeysSecretArn"}, ""]},
+        ]
+    }
+
+
+def test_the_created_key_secret_starts_as_a_valid_document_with_no_keys(
+    template: dict[str, Any],
+) -> None:
+    # Given the secret the template creates
+    secret = template["Resources"][KEYS_RESOURCE]
+    # Then it exists only when the stack is to create it, and outlives the stack like the table
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Condition"] == "CreateKeysSecret"
+    assert secret["DeletionPolicy"] == "Retain"
+    assert secret["UpdateReplacePolicy"] == "Retain"
+    # And its value is a key document the handler accepts, holding no key
+    assert parse_key_document(secret["Properties"]["SecretString"]) == {}
+    # And the stack reports its ARN when it creates it
+    output = template["Outputs"]["AccessKeysSecretArn"]
+    assert output["Condition"] == "CreateKeysSecret"
+    assert output["Value"] == {"Ref": KEYS_RESOURCE}
+
+
+def test_iam_mode_puts_the_aws_iam_authorizer_on_every_route(
+    template: dict[str, Any], function: dict[str, Any]
+) -> None:
+    # Given the API's OpenAPI body and the function's routes on it
+    body = template["Resources"]["HttpApi"]["Properties"]["DefinitionBody"]
+    methods = {event["Properties"]["Method"].lower() for event in function["Events"].values()}
+    openapi_methods = {"x-amazon-apigateway-any-method" if m == "any" else m for m in methods}
+    # Then the body names every routed method, and each requires AWS_IAM in iam mode only
+    assert set(body["paths"]) == {"/"}
+    assert set(body["paths"]["/"]) == openapi_methods
+    for operation in body["paths"]["/"].values():
+        assert operation == {
+            "security": {"Fn::If": ["UseIamAuth", [{"AWS_IAM": []}], {"Ref": "AWS::NoValue"}]}
+        }
+    # And AWS_IAM is API Gateway's SigV4 authorizer, declared in iam mode only
+    condition, components, otherwise = body["components"]["Fn::If"]
+    assert (condition, otherwise) == ("UseIamAuth", {"Ref": "AWS::NoValue"})
+    assert components["securitySchemes"]["AWS_IAM"]["x-amazon-apigateway-authtype"] == "awsSigv4"
 
 
 def test_snapstart_is_a_parameter_on_published_versions(
@@ -158,6 +264,20 @@ def test_version_description_names_every_parameter_the_function_reads(
     # Then a change to any of them changes the version description, so a new version is published
     assert read <= _parameters_read(function["VersionDescription"], template)
     assert {"LogLevel", "TracingEnabled", "SnapStartEnabled", "FunctionMemorySize"} <= read
+    assert {"AuthMode", "AuthKeysSecretArn", "RateLimitPerSecond"} <= read
+
+
+def test_version_description_fits_lambdas_limit_with_every_parameter_at_its_longest(
+    template: dict[str, Any], function: dict[str, Any]
+) -> None:
+    # Given the description with each parameter at the longest value it accepts
+    description = function["VersionDescription"]["Fn::Sub"]
+    for name in set(_sub_names(description)):
+        description = description.replace(
+            "${" + name + "}", _longest_value(template["Parameters"][name])
+        )
+    # Then Lambda accepts it
+    assert len(description) <= VERSION_DESCRIPTION_MAX
 
 
 def test_api_routes_post_and_every_other_method_on_root_to_the_function(
@@ -275,9 +395,34 @@ def _snake(operation: str) -> str:
 def _parameters_read(value: Any, template: dict[str, Any]) -> set[str]:
     parameters = set(template["Parameters"])
     names = set(_references(value))
-    for condition in {n for n in _conditions_used(value) if n in template["Conditions"]}:
+    pending, seen = set(_conditions_used(value)), set()
+    while pending:  # conditions may name other conditions
+        condition = pending.pop()
+        seen.add(condition)
         names |= set(_references(template["Conditions"][condition]))
+        pending |= set(_conditions_used(template["Conditions"][condition])) - seen
     return names & parameters
+
+
+def _policy_statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of every policy, whichever branch of a conditional policy applies."""
+    policies = []
+    for policy in function["Policies"]:
+        branches = policy["Fn::If"][1:] if "Fn::If" in policy else [policy]
+        policies += [b for b in branches if b != {"Ref": "AWS::NoValue"}]
+    return [statement for policy in policies for statement in policy["Statement"]]
+
+
+def _service(statement: dict[str, Any]) -> set[str]:
+    return {action.split(":", 1)[0] for action in _as_list(statement["Action"])}
+
+
+def _longest_value(parameter: dict[str, Any]) -> str:
+    if "AllowedValues" in parameter:
+        return max((str(v) for v in parameter["AllowedValues"]), key=len)
+    if parameter["Type"] == "Number":
+        return str(parameter["MaxValue"])
+    return "x" * parameter["MaxLength"]
 
 
 def _references(value: Any) -> Iterator[str]:
@@ -299,6 +444,8 @@ def _conditions_used(value: Any) -> Iterator[str]:
         for key, inner in value.items():
             if key == "Fn::If":
                 yield inner[0]
+            elif key == "Condition" and isinstance(inner, str):
+                yield inner
             yield from _conditions_used(inner)
     elif isinstance(value, list):
         for inner in value:
