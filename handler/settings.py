@@ -30,14 +30,17 @@ class Settings(BaseModel):
     aws_region: str = Field(alias="AWS_REGION", default="us-east-1", min_length=1)
     dynamodb_endpoint_url: str | None = Field(alias="DYNAMODB_ENDPOINT_URL", default=None)
     api_region: str = Field(alias="API_REGION", default="cn-north-1", min_length=1)
-    # Worst case of one DynamoDB call: 3 attempts x (0.5 s connect + 1.5 s read) plus botocore's
-    # throttling backoff (< 1 s + 2 s) = 9 s. A write starts no new attempt past the 5 s budget,
-    # so a request ends within 14 s, under the template's 15 s Lambda timeout and API Gateway's
-    # 29-30 s integration limit.
-    dynamodb_connect_timeout: float = Field(alias="DYNAMODB_CONNECT_TIMEOUT", default=0.5, gt=0)
-    dynamodb_read_timeout: float = Field(alias="DYNAMODB_READ_TIMEOUT", default=1.5, gt=0)
-    dynamodb_max_attempts: int = Field(alias="DYNAMODB_MAX_ATTEMPTS", default=3, ge=1, le=10)
-    write_budget_seconds: float = Field(alias="WRITE_BUDGET_SECONDS", default=5.0, gt=0)
+    # These bound every AWS call (DynamoDB and the key secret's Secrets Manager fetch alike).
+    # One call: 2 attempts x (0.25 s connect + 1 s read) + botocore's throttling backoff between
+    # them (at most 1 s; the clients drop x-amz-retry-after, see aws_clients.py) = 3.5 s.
+    # One request makes at most: the secret fetch, the rate limiter's UpdateItem, write attempts
+    # until the 2 s budget, one last write and its two fallback GetItems = 2 s + 5 x 3.5 s =
+    # 19.5 s, under the template's 22 s Lambda timeout, itself under API Gateway's 30 s.
+    # Three attempts would not fit: their throttling backoff alone is 3 s per call, 15 s in all.
+    dynamodb_connect_timeout: float = Field(alias="DYNAMODB_CONNECT_TIMEOUT", default=0.25, gt=0)
+    dynamodb_read_timeout: float = Field(alias="DYNAMODB_READ_TIMEOUT", default=1.0, gt=0)
+    dynamodb_max_attempts: int = Field(alias="DYNAMODB_MAX_ATTEMPTS", default=2, ge=1, le=10)
+    write_budget_seconds: float = Field(alias="WRITE_BUDGET_SECONDS", default=2.0, gt=0)
     # Fail closed: a function deployed without AUTH_MODE checks signatures, and refuses to start
     # without a key source.
     auth_mode: AuthMode = Field(alias="AUTH_MODE", default="signature")
