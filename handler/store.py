@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.config import Config
 from botocore.exceptions import (
@@ -80,7 +80,9 @@ class ConflictRetry:
 
 
 def create_client(settings: ClientSettings) -> DynamoDBClient:
-    import boto3  # noqa: PLC0415 - kept out of module import so tests can build stores cheaply
+    # botocore's session, not boto3's: for a low-level client boto3 adds only its own import
+    # (s3transfer, resources, docs: ~30 ms of every cold start). Same credentials chain and config.
+    from botocore.session import get_session  # noqa: PLC0415 - tests build stores without it
 
     config = Config(
         region_name=settings.region,
@@ -89,7 +91,10 @@ def create_client(settings: ClientSettings) -> DynamoDBClient:
         retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
         tcp_keepalive=True,
     )
-    return boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=config)
+    client = get_session().create_client(
+        "dynamodb", endpoint_url=settings.endpoint_url, config=config
+    )
+    return cast("DynamoDBClient", client)
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
