@@ -146,13 +146,16 @@ def _cold_start(ax: Axes, cold: dict[str, Any]) -> None:
 
 
 def _import_time(ax: Axes, importtime: dict[str, Any]) -> None:
-    packages = list(importtime["by_package_ms"].items())[:10][::-1]
+    packages = [
+        entry for entry in importtime["by_package_ms"].items() if entry[0] != "(all others)"
+    ]
+    packages = packages[:10][::-1]
     bars = ax.barh(
         [name for name, _ in packages], [ms for _, ms in packages], color=COLOURS[HANDLER]
     )
     ax.bar_label(bars, fmt="%.0f", fontsize=8, padding=2)
     ax.set_title("Where the handler's cold start goes\npython -X importtime, own ms by package")
-    ax.set_xlabel("ms; 'handler' includes module code: settings, Logger, DynamoDB client")
+    ax.set_xlabel("ms; handler.app init code = settings, Logger and creating the DynamoDB client")
 
 
 def _package(ax: Axes, size: dict[str, Any]) -> None:

@@ -66,7 +66,8 @@ def test_a_smoke_run_writes_every_section_with_sane_values(smoke_run: dict[str, 
     for side in ("handler", "floor"):
         assert cold[side]["import_ms"]["p50"] > 0
         assert cold[side]["process_ms"]["p50"] > cold[side]["import_ms"]["p50"] * 0.5
-    assert "handler" in cold["importtime"]["by_package_ms"]
+    assert cold["importtime"]["total_ms"] > 0
+    assert cold["importtime"]["by_package_ms"]
 
 
 @pytest.mark.ddblocal
