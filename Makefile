@@ -11,12 +11,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 PORT ?= 3000
 
-.PHONY: help venv system-deps serve invoke test lint typecheck clean
+.PHONY: help venv system-deps serve invoke test lint typecheck bench clean
 
 help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
 	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
 	@echo "make test                  lint, type-check and run the whole test suite"
+	@echo "make bench                 benchmark a create on this machine (bench/results.json, .png)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -47,6 +48,10 @@ typecheck: venv
 
 test: system-deps lint typecheck
 	$(VENV)/bin/pytest
+
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 200 --no-package".
+bench: system-deps venv
+	$(VENV_PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .cache .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

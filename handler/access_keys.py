@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from handler.auth import AccessKey, KeyLookup
-from handler.aws_clients import bounded_config, ignore_retry_after_hints
+from handler.aws_clients import new_client
 from handler.domain import StoreUnavailableError
 from handler.models import INT32_MAX
 
@@ -87,13 +87,11 @@ class SecretsManagerKeys:
     ) -> None:
         # Imported here: the parameters utility and its client add ~20 ms to a cold start, paid
         # only by functions that read their keys from Secrets Manager.
-        import boto3  # noqa: PLC0415
         from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
 
         # The DynamoDB client's timeouts and retries, not botocore's defaults (60 s reads), so
         # a slow Secrets Manager costs a request no more than a slow DynamoDB call does.
-        client = boto3.client("secretsmanager", config=bounded_config(client_settings))
-        ignore_retry_after_hints(client)
+        client = new_client("secretsmanager", client_settings)
         self._provider = SecretsProvider(boto3_client=client)
         self._secret_id = secret_id
         self._max_age = max_age_seconds

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+
+# A cold start allocates only what lives as long as the sandbox (modules, models, the client), so
+# cyclic collection during it rescans those objects for nothing: ~35 ms of CPU out of ~220 here.
+# Collection is paused until the module is ready, then those objects are frozen out of every later
+# collection (the gc module's documented disable/freeze/enable pattern). A failed import ends the
+# sandbox, so nothing runs with collection left off.
+gc.disable()
+
 import secrets
 import time
 from typing import Any
@@ -82,3 +91,8 @@ def _error_response(request_id: str, error: Exception) -> dict[str, Any]:
     else:
         logger.exception("request failed", extra={"code": body.code})
     return http_response(body.http_status, error_payload(request_id, settings.api_region, body))
+
+
+# The end of the cold start (see gc.disable() above).
+gc.freeze()
+gc.enable()

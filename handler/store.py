@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import (
     ClientError,
@@ -28,7 +28,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from handler.aws_clients import bounded_config, ignore_retry_after_hints
+from handler.aws_clients import new_client
 from handler.domain import (
     Conversation,
     CreateOutcome,
@@ -84,12 +84,10 @@ class ConflictRetry:
 
 
 def create_client(settings: ClientSettings) -> DynamoDBClient:
-    import boto3  # noqa: PLC0415 - kept out of module import so tests can build stores cheaply
-
-    config = bounded_config(settings, tcp_keepalive=True)
-    client = boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=config)
-    ignore_retry_after_hints(client)
-    return client
+    client = new_client(
+        "dynamodb", settings, endpoint_url=settings.endpoint_url, tcp_keepalive=True
+    )
+    return cast("DynamoDBClient", client)
 
 
 def table_definition(table_name: str) -> dict[str, Any]:

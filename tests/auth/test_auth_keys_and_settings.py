@@ -17,6 +17,7 @@ from handler.access_keys import (
 from handler.domain import StoreUnavailableError
 from handler.settings import SettingsError, load_settings
 from handler.store import ClientSettings
+from tests.support.clients import hook_every_new_client
 
 SECRET = "s3cr3t-never-printed"  # noqa: S105 - a test key
 DOCUMENT = json.dumps({"AKLTone": {"SecretAccessKey": SECRET, "AppIds": [10, 11]}})
@@ -88,15 +89,14 @@ def secrets_manager(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     with mock_aws():
-        boto3.setup_default_session()
         calls: list[str] = []
-        boto3.DEFAULT_SESSION.events.register(
+        hook_every_new_client(
+            monkeypatch,
             "before-parameter-build.secrets-manager.GetSecretValue",
             lambda params, **_: calls.append(params["SecretId"]),
         )
         client = boto3.client("secretsmanager", region_name="us-east-1")
         yield client, calls
-    boto3.DEFAULT_SESSION = None
 
 
 def test_keys_come_from_secrets_manager_and_are_cached(secrets_manager):

@@ -3,16 +3,14 @@ response asks botocore to wait longer (`x-amz-retry-after`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from handler.access_keys import SecretsManagerKeys
-from handler.aws_clients import RETRY_AFTER_HEADER, bounded_config
+from handler.aws_clients import RETRY_AFTER_HEADER, _drop_retry_after_hint, new_client
 from handler.domain import StoreUnavailableError
 from handler.store import ClientSettings, create_client
+from tests.support.clients import hook_every_new_client
 from tests.support.faults import error_response
 
 ATTEMPTS = 3
@@ -36,19 +34,15 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def throttled_with_a_hint() -> Iterator[None]:
+def throttled_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every request of every client made from here on is throttled, with a retry-after hint."""
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
 
     def throttle(**_: object) -> object:
         response = error_response(400, "ThrottlingException", "Rate exceeded")
         response.headers[RETRY_AFTER_HEADER] = HINT_MS
         return response
 
-    boto3.DEFAULT_SESSION.events.register("before-send", throttle)
-    yield
-    boto3.DEFAULT_SESSION = None
+    hook_every_new_client(monkeypatch, "before-send", throttle)
 
 
 def _standard_throttling_backoff_caps() -> list[float]:
@@ -89,7 +83,8 @@ def test_the_secrets_manager_client_ignores_the_hint(sleeps: list[float]) -> Non
 @pytest.mark.usefixtures("throttled_with_a_hint")
 def test_without_the_hook_botocore_would_wait_five_seconds_longer(sleeps: list[float]) -> None:
     # Given a client with the same settings but without the hook the handler adds
-    client = boto3.client("dynamodb", config=bounded_config(SETTINGS))
+    client = new_client("dynamodb", SETTINGS)
+    client.meta.events.unregister("needs-retry.dynamodb", _drop_retry_after_hint)
     # When a call exhausts its attempts
     with pytest.raises(ClientError, match="ThrottlingException"):
         client.get_item(TableName="t", Key={"PK": {"S": "k"}})
