@@ -27,6 +27,22 @@ class Settings(BaseModel):
     dynamodb_read_timeout: float = Field(alias="DYNAMODB_READ_TIMEOUT", default=1.5, gt=0)
     dynamodb_max_attempts: int = Field(alias="DYNAMODB_MAX_ATTEMPTS", default=3, ge=1, le=10)
     write_budget_seconds: float = Field(alias="WRITE_BUDGET_SECONDS", default=5.0, gt=0)
+    # Powertools' own variables, read here so a typo fails at init instead of going unnoticed.
+    service_name: str = Field(
+        alias="POWERTOOLS_SERVICE_NAME", default="create-conversation", min_length=1
+    )
+    metrics_namespace: str = Field(
+        alias="POWERTOOLS_METRICS_NAMESPACE", default="ImCreateConversation", min_length=1
+    )
+    trace_disabled: bool = Field(alias="POWERTOOLS_TRACE_DISABLED", default=False)
+    # Set by the Lambda runtime (and by `sam local`, which has no X-Ray daemon to send to).
+    lambda_task_root: str | None = Field(alias="LAMBDA_TASK_ROOT", default=None)
+    sam_local: bool = Field(alias="AWS_SAM_LOCAL", default=False)
+
+    @property
+    def tracing_enabled(self) -> bool:
+        """Powertools' rule: trace in Lambda unless switched off; never where no daemon listens."""
+        return not self.trace_disabled and bool(self.lambda_task_root) and not self.sam_local
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:

@@ -37,6 +37,7 @@ from handler.domain import (
 )
 
 if TYPE_CHECKING:
+    from botocore.awsrequest import AWSRequest
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
@@ -51,6 +52,7 @@ KIND_IDEMPOTENT_ID = "IdempotentId"
 _NOT_EXISTS = "attribute_not_exists(PK)"
 # Cancellation reasons that mean "another writer or the engine got in the way, try again".
 _RETRIABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+_RETRY_HOOK_ID = "im-create-conversation-report-retries"
 _UNAVAILABLE_CODES = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -90,6 +92,23 @@ def create_client(settings: ClientSettings) -> DynamoDBClient:
         tcp_keepalive=True,
     )
     return boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=config)
+
+
+def report_retries(client: DynamoDBClient, on_retry: Callable[[str], None]) -> None:
+    """Call `on_retry(operation)` each time botocore sends a DynamoDB request again.
+
+    botocore retries throttling, 5xx answers and network errors on its own, out of the store's
+    sight; its `request-created` event fires once per attempt and the request's context knows
+    which attempt it is. A second registration on the same client is ignored.
+    """
+
+    def request_created(request: AWSRequest, operation_name: str, **_: Any) -> None:
+        if request.context.get("retries", {}).get("attempt", 1) > 1:
+            on_retry(operation_name)
+
+    client.meta.events.register(
+        "request-created.dynamodb", request_created, unique_id=_RETRY_HOOK_ID
+    )
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
