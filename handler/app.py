@@ -8,7 +8,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handler.api import check_route, error_payload, success_payload, to_command
+from handler.api import (
+    check_route,
+    error_headers,
+    error_payload,
+    success_payload,
+    to_command,
+)
 from handler.domain import Entropy, create_conversation
 from handler.errors import ApiError, describe
 from handler.gateway import http_response, parse_event
@@ -60,4 +66,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _error_response(request_id: str, error: Exception) -> dict[str, Any]:
     body = describe(error)
     telemetry.failed(body, expected=isinstance(error, ApiError))
-    return http_response(body.http_status, error_payload(request_id, settings.api_region, body))
+    payload = error_payload(request_id, settings.api_region, body)
+    return http_response(body.http_status, payload, error_headers(body))
