@@ -2,7 +2,7 @@
 
 Every rule of the contract's section 2 lives here. Validation is strict (no coercion), so
 "10001", 1.0 and true are not integers, as the vendor's Go SDK types would have it. Strict
-strings also refuse lone surrogates ("\ud800"), which parse from JSON but cannot be stored or
+strings also refuse lone surrogates ("\\ud800"), which parse from JSON but cannot be stored or
 echoed as UTF-8.
 """
 
