@@ -10,13 +10,17 @@ VENV_PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 PORT ?= 3000
+# The Lambda runtime's Python, where this machine has it (pyenv); PY= names any other.
+PY313 ?= /root/.pyenv/versions/3.13.0/bin/python3
 
-.PHONY: help venv serve invoke test lint typecheck clean
+.PHONY: help venv serve invoke test lint typecheck test-python test-py313 clean
 
 help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
 	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
 	@echo "make test                  lint, type-check and run the whole test suite"
+	@echo "make test-python PY=python3.x  the test suite on another interpreter (own venv, same lock)"
+	@echo "make test-py313            the test suite on Python 3.13, the Lambda runtime's version"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,5 +49,16 @@ typecheck: venv
 test: lint typecheck
 	$(VENV)/bin/pytest
 
+# A virtualenv per interpreter (.venv-py313, ...), synced from the same uv.lock as .venv.
+test-python: | $(UV)
+	@test -n "$(PY)" || { echo "usage: make test-python PY=/path/to/python3.x"; exit 2; }
+	@test -x "$(PY)" || { echo "$(PY): no such interpreter here, so the suite cannot run on it"; exit 2; }
+	@env="$(VENV)-$$("$(PY)" -c 'import sys; print("py%d%d" % sys.version_info[:2])')"; \
+	echo "test suite on $$("$(PY)" --version) in $$env"; \
+	UV_PROJECT_ENVIRONMENT="$$env" $(UV) sync --frozen --python "$(PY)" && "$$env/bin/pytest"
+
+test-py313:
+	@$(MAKE) --no-print-directory test-python PY=$(PY313)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .cache .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV)-py* $(TOOLS) .cache .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
