@@ -53,6 +53,9 @@ _NOT_EXISTS = "attribute_not_exists(PK)"
 # Cancellation reasons that mean "another writer or the engine got in the way, try again".
 _RETRIABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 _RETRY_HOOK_ID = "im-create-conversation-report-retries"
+# Back-off jitter from the OS on each draw: the random module's generator is seeded once per
+# process, so sandboxes restored from one SnapStart snapshot would all jitter in step.
+_JITTER = random.SystemRandom()
 _UNAVAILABLE_CODES = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -318,7 +321,8 @@ class DynamoDBConversationStore:
         return response["Item"]  # type: ignore[no-any-return]
 
     def _back_off(self, attempt: int, deadline: float) -> None:
-        delay = random.uniform(0, min(self._retry.max_delay, self._retry.base_delay * 2**attempt))  # noqa: S311 - jitter, not secrecy
+        cap = min(self._retry.max_delay, self._retry.base_delay * 2**attempt)
+        delay = _JITTER.uniform(0, cap)
         if self._monotonic() + delay >= deadline:
             raise StoreUnavailableError("write conflicts did not clear before the deadline")
         self._sleep(delay)

@@ -10,7 +10,14 @@ from typing import Any
 import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
-from ops_support import FakeContext, api_event, emf_documents, group_chat, metric_names
+from ops_support import (
+    FakeContext,
+    StaticBody,
+    api_event,
+    emf_documents,
+    group_chat,
+    metric_names,
+)
 
 from handler.telemetry import (
     CONVERSATION_CREATED,
@@ -30,14 +37,6 @@ def only_emf_document(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return documents[0]
 
 
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-
 def throttled(request: Any, **_: Any) -> AWSResponse:
     body = json.dumps(
         {
@@ -46,7 +45,7 @@ def throttled(request: Any, **_: Any) -> AWSResponse:
         }
     ).encode()
     headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"}
-    return AWSResponse(request.url, 400, headers, _Body(body))
+    return AWSResponse(request.url, 400, headers, StaticBody(body))
 
 
 @pytest.fixture

@@ -12,9 +12,22 @@ import random
 import subprocess
 import sys
 from types import ModuleType
+from typing import Any
 
 import pytest
-from ops_support import REPO, FakeContext, api_event, create_table, group_chat, handler_process_env
+from botocore.awsrequest import AWSResponse
+from ops_support import (
+    REPO,
+    FakeContext,
+    StaticBody,
+    api_event,
+    create_table,
+    group_chat,
+    handler_process_env,
+)
+
+from handler.domain import CreateCommand, plan_new_conversation
+from handler.store import ConflictRetry, DynamoDBConversationStore
 
 CHILDREN = 4
 CREATES_PER_CHILD = 12
@@ -88,3 +101,49 @@ def test_each_id_draw_reads_os_randomness_when_it_is_made(
     assert len(reads) > 2
     short_id = json.loads(response["body"])["Result"]["ConversationShortId"]
     assert short_id & 0xFFF == 0xABA
+
+
+def transaction_conflict(request: Any, **_: Any) -> AWSResponse:
+    body = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "Message": "Transaction cancelled [None, TransactionConflict]",
+        "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+    }
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse(request.url, 400, headers, StaticBody(json.dumps(body).encode()))
+
+
+@pytest.mark.parametrize(("os_byte", "expected_share"), [(0x00, 0.0), (0xFF, 1.0)])
+def test_conflict_back_off_jitter_reads_os_randomness_when_it_is_drawn(
+    app: ModuleType, monkeypatch: pytest.MonkeyPatch, os_byte: int, expected_share: float
+) -> None:
+    # Given the OS randomness source replaced, and a first transaction attempt that conflicts
+    monkeypatch.setattr(random, "_urandom", lambda size: bytes([os_byte]) * size)
+    conflicts = [1]
+
+    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
+        if conflicts[0]:
+            conflicts[0] -= 1
+            return transaction_conflict(request, **kwargs)
+        return None
+
+    client = app.store._client
+    client.meta.events.register_first("before-send.dynamodb", before_send, unique_id="conflict")
+    delays: list[float] = []
+    retry = ConflictRetry()
+    store = DynamoDBConversationStore(
+        client,
+        table_name=app.settings.table_name,
+        write_budget_seconds=5.0,
+        conflict_retry=retry,
+        sleep=delays.append,
+    )
+    command = CreateCommand(7, 0, 2, 1, None, "jitter", "", "", "", "", {})
+    try:
+        # When the store writes, backs off once, and writes again
+        outcome = store.insert(plan_new_conversation(command, app.entropy))
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", unique_id="conflict")
+    # Then the one back-off delay came from the OS source as it was at that moment
+    assert outcome.existed is False
+    assert delays == [pytest.approx(retry.base_delay * expected_share)]
