@@ -21,6 +21,8 @@ def app() -> Iterator[ModuleType]:
     """handler.app against a fresh in-memory DynamoDB with its table."""
     with mock_aws():
         module = importlib.import_module("handler.app")
+        if module.settings.dynamodb_endpoint_url:
+            raise RuntimeError("handler.app was loaded for another DynamoDB endpoint, not moto")
         module.store._client.create_table(**table_definition(module.settings.table_name))
         yield module
 
