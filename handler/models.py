@@ -8,6 +8,7 @@ echoed as UTF-8.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -27,25 +28,25 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from handler.domain import ID_MAX
 
-_ANNOTATIONS = {"default", "description", "title"}
+_SCHEMA_ANNOTATIONS = {"default", "description", "title"}
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 CONVERSATION_TYPES = (1, 2, 100)
 SINGLE_CHAT = 1
 
 
-class _IntegerRule:
+class _IntegerRule(ABC):
     """A rule on an integer, checked with the contract's message and stated in JSON Schema.
 
     A plain AfterValidator would check it, but leave the generated schema (docs, OpenAPI)
     without the bound.
     """
 
-    def check(self, value: int) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def check(self, value: int) -> int: ...
 
-    def json_schema(self) -> JsonSchemaValue:
-        raise NotImplementedError
+    @abstractmethod
+    def json_schema(self) -> JsonSchemaValue: ...
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -120,7 +121,7 @@ class _VendorModel(BaseModel):
         for name, field_schema in properties.items():
             if name not in required:
                 annotations = {
-                    key: field_schema.pop(key) for key in _ANNOTATIONS & field_schema.keys()
+                    key: field_schema.pop(key) for key in _SCHEMA_ANNOTATIONS & field_schema.keys()
                 }
                 properties[name] = {"anyOf": [field_schema, {"type": "null"}], **annotations}
         return json_schema
