@@ -10,14 +10,20 @@ VENV_PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 PORT ?= 3000
+# The Lambda runtime's Python, where this machine has it (pyenv); PY= names any other.
+PY313 ?= /root/.pyenv/versions/3.13.0/bin/python3
 
-.PHONY: help venv system-deps serve invoke test lint typecheck bench clean
+.PHONY: help venv system-deps serve invoke test lint typecheck bench test-python test-py313 clean
 
 help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
 	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
 	@echo "make test                  lint, type-check and run the whole test suite"
 	@echo "make bench                 benchmark a create on this machine (bench/results.json, .png)"
+	@echo "make test-python PY=python3.x  the test suite on another interpreter (own venv, same lock)"
+	@echo "make test-py313            the test suite on Python 3.13, the Lambda runtime's version"
+	@echo "make build / make package  the Lambda artifact (arm64, python3.13) / its zip"
+	@echo "make sam-validate / sam-build  sam validate --lint / sam build (SAM CLI in its own venv)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -53,8 +59,19 @@ test: system-deps lint typecheck
 bench: system-deps venv
 	$(VENV_PY) -m bench.run $(BENCH_ARGS)
 
+# A virtualenv per interpreter (.venv-py313, ...), synced from the same uv.lock as .venv.
+test-python: | $(UV)
+	@test -n "$(PY)" || { echo "usage: make test-python PY=/path/to/python3.x"; exit 2; }
+	@test -x "$(PY)" || { echo "$(PY): no such interpreter here, so the suite cannot run on it"; exit 2; }
+	@env="$(VENV)-$$("$(PY)" -c 'import sys; print("py%d%d" % sys.version_info[:2])')"; \
+	echo "test suite on $$("$(PY)" --version) in $$env"; \
+	UV_PROJECT_ENVIRONMENT="$$env" $(UV) sync --frozen --python "$(PY)" && "$$env/bin/pytest"
+
+test-py313:
+	@$(MAKE) --no-print-directory test-python PY=$(PY313)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .cache .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV)-py* $(TOOLS) .cache .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # --- Lambda artifact and SAM --------------------------------------------------------------------
 # Absolute, because `sam build` runs build-CreateConversationFunction from a scratch directory.

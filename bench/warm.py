@@ -82,7 +82,7 @@ class WarmBench:
         self.app = importlib.import_module("handler.app")
         self._devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the bench
         # Log lines are still formatted, as in Lambda, but not printed over the report.
-        self.app.logger.registered_handler.setStream(self._devnull)
+        self.app.telemetry.logger.registered_handler.setStream(self._devnull)
         store = importlib.import_module("handler.store")
         client = self.app.store._client
         self.bodies = Bodies()

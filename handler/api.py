@@ -16,14 +16,15 @@ from handler.models import (
 ACTION = "CreateConversation"
 VERSION = "2020-12-01"
 SERVICE = "rtc"
+ALLOWED_METHOD = "POST"
 ONLINE_COUNT_UNTRACKED = 0
 
 
 def check_route(request: HttpRequest) -> None:
-    if request.method != "POST":
+    if request.method != ALLOWED_METHOD:
         raise ApiError(
             ErrorCode.MethodNotAllowed,
-            f"Method {request.method or '(none)'} is not allowed; use POST",
+            f"Method {request.method or '(none)'} is not allowed; use {ALLOWED_METHOD}",
         )
     action, version = request.query.get("Action"), request.query.get("Version")
     if not action:
@@ -94,6 +95,13 @@ def error_payload(request_id: str, region: str, error: ErrorBody) -> dict[str, A
     if error.code_n is not None:
         body = {"CodeN": error.code_n, **body}
     return {"ResponseMetadata": {**_metadata(request_id, region), "Error": body}}
+
+
+def error_headers(error: ErrorBody) -> dict[str, str]:
+    """HTTP requires a 405 to say which methods are allowed (RFC 9110, section 15.5.6)."""
+    if error.code == ErrorCode.MethodNotAllowed.name:
+        return {"Allow": ALLOWED_METHOD}
+    return {}
 
 
 def _metadata(request_id: str, region: str) -> dict[str, Any]:

@@ -15,12 +15,18 @@ import secrets
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handler.access import gatekeeper_for
 from handler.access_keys import key_lookup
-from handler.api import SERVICE, check_route, error_payload, success_payload, to_command
+from handler.api import (
+    SERVICE,
+    check_route,
+    error_headers,
+    error_payload,
+    success_payload,
+    to_command,
+)
 from handler.auth import SigningScope
 from handler.domain import Entropy, create_conversation
 from handler.errors import ApiError, describe
@@ -33,10 +39,12 @@ from handler.store import (
     DynamoDBConversationStore,
     DynamoDBRateCounter,
     create_client,
+    report_retries,
 )
+from handler.telemetry import Telemetry
 
 settings = load_settings()
-logger = Logger(service="create-conversation")
+telemetry = Telemetry(settings)
 client_settings = ClientSettings(
     region=settings.aws_region,
     endpoint_url=settings.dynamodb_endpoint_url,
@@ -45,6 +53,7 @@ client_settings = ClientSettings(
     max_attempts=settings.dynamodb_max_attempts,
 )
 dynamodb = create_client(client_settings)
+report_retries(dynamodb, telemetry.dynamodb_retry)
 store = DynamoDBConversationStore(
     client=dynamodb,
     table_name=settings.table_name,
@@ -65,9 +74,10 @@ gatekeeper = gatekeeper_for(
 entropy = Entropy(now_ms=lambda: time.time_ns() // 1_000_000, random_bits=secrets.randbits)
 
 
+@telemetry.instrument
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_event(event, fallback_request_id=getattr(context, "aws_request_id", ""))
-    logger.set_correlation_id(request.request_id)
+    telemetry.start_request(request.request_id)
     try:
         check_route(request)
         body = request.body()
@@ -77,20 +87,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         outcome = create_conversation(to_command(create_request), store, entropy)
     except Exception as error:  # every failure becomes the vendor's envelope
         return _error_response(request.request_id, error)
-    logger.info(
-        "conversation created" if not outcome.existed else "conversation exists",
-        extra={"conversation_short_id": outcome.conversation.short_id, "caller": caller.name},
-    )
+    telemetry.succeeded(outcome.conversation.short_id, existed=outcome.existed, caller=caller.name)
     return http_response(200, success_payload(request.request_id, settings.api_region, outcome))
 
 
 def _error_response(request_id: str, error: Exception) -> dict[str, Any]:
     body = describe(error)
-    if isinstance(error, ApiError):
-        logger.info("request refused", extra={"code": body.code})
-    else:
-        logger.exception("request failed", extra={"code": body.code})
-    return http_response(body.http_status, error_payload(request_id, settings.api_region, body))
+    telemetry.failed(body, expected=isinstance(error, ApiError))
+    payload = error_payload(request_id, settings.api_region, body)
+    return http_response(body.http_status, payload, error_headers(body))
 
 
 # The end of the cold start (see gc.disable() above).

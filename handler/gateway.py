@@ -88,10 +88,12 @@ def parse_event(event: Mapping[str, Any], fallback_request_id: str) -> HttpReque
     )
 
 
-def http_response(status: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+def http_response(
+    status: int, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"Content-Type": JSON_CONTENT_TYPE},
+        "headers": {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
         "body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
         "isBase64Encoded": False,
     }

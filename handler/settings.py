@@ -52,6 +52,23 @@ class Settings(BaseModel):
     auth_keys_max_age_seconds: int = Field(alias="AUTH_KEYS_MAX_AGE", default=300, ge=1)
     rate_limit_per_second: int = Field(alias="RATE_LIMIT_PER_SECOND", default=50, ge=1)
 
+    # Powertools' own variables, read here so a typo fails at init instead of going unnoticed.
+    service_name: str = Field(
+        alias="POWERTOOLS_SERVICE_NAME", default="create-conversation", min_length=1
+    )
+    metrics_namespace: str = Field(
+        alias="POWERTOOLS_METRICS_NAMESPACE", default="ImCreateConversation", min_length=1
+    )
+    trace_disabled: bool = Field(alias="POWERTOOLS_TRACE_DISABLED", default=False)
+    # Set by the Lambda runtime (and by `sam local`, which has no X-Ray daemon to send to).
+    lambda_task_root: str | None = Field(alias="LAMBDA_TASK_ROOT", default=None)
+    sam_local: bool = Field(alias="AWS_SAM_LOCAL", default=False)
+
+    @property
+    def tracing_enabled(self) -> bool:
+        """Powertools' rule: trace in Lambda unless switched off; never where no daemon listens."""
+        return not self.trace_disabled and bool(self.lambda_task_root) and not self.sam_local
+
     @model_validator(mode="after")
     def _one_key_source_for_signatures(self) -> Self:
         sources = [self.auth_keys_secret_id, self.auth_keys_file, self.auth_keys_json]

@@ -39,6 +39,7 @@ from handler.domain import (
 )
 
 if TYPE_CHECKING:
+    from botocore.awsrequest import AWSRequest
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
@@ -55,6 +56,10 @@ TTL_ATTRIBUTE = "ExpiresAt"
 _NOT_EXISTS = "attribute_not_exists(PK)"
 # Cancellation reasons that mean "another writer or the engine got in the way, try again".
 _RETRIABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+_RETRY_HOOK_ID = "im-create-conversation-report-retries"
+# Back-off jitter from the OS on each draw: the random module's generator is seeded once per
+# process, so sandboxes restored from one SnapStart snapshot would all jitter in step.
+_JITTER = random.SystemRandom()
 _UNAVAILABLE_CODES = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -88,6 +93,23 @@ def create_client(settings: ClientSettings) -> DynamoDBClient:
         "dynamodb", settings, endpoint_url=settings.endpoint_url, tcp_keepalive=True
     )
     return cast("DynamoDBClient", client)
+
+
+def report_retries(client: DynamoDBClient, on_retry: Callable[[str], None]) -> None:
+    """Call `on_retry(operation)` each time botocore sends a DynamoDB request again.
+
+    botocore retries throttling, 5xx answers and network errors on its own, out of the store's
+    sight; its `request-created` event fires once per attempt and the request's context knows
+    which attempt it is. A second registration on the same client is ignored.
+    """
+
+    def request_created(request: AWSRequest, operation_name: str, **_: Any) -> None:
+        if request.context.get("retries", {}).get("attempt", 1) > 1:
+            on_retry(operation_name)
+
+    client.meta.events.register(
+        "request-created.dynamodb", request_created, unique_id=_RETRY_HOOK_ID
+    )
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -301,7 +323,8 @@ class DynamoDBConversationStore:
         return response["Item"]  # type: ignore[no-any-return]
 
     def _back_off(self, attempt: int, deadline: float) -> None:
-        delay = random.uniform(0, min(self._retry.max_delay, self._retry.base_delay * 2**attempt))  # noqa: S311 - jitter, not secrecy
+        cap = min(self._retry.max_delay, self._retry.base_delay * 2**attempt)
+        delay = _JITTER.uniform(0, cap)
         if self._monotonic() + delay >= deadline:
             raise StoreUnavailableError("write conflicts did not clear before the deadline")
         self._sleep(delay)

@@ -16,9 +16,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from local_backend import backend_description, local_app
+from local_backend import REPO, backend_description, local_app
 
 HOST = "127.0.0.1"
+OPENAPI_PATH = "/openapi.json"
 
 
 class LocalContext:
@@ -80,6 +81,12 @@ def http_api_event(
     return event
 
 
+def openapi_response() -> dict[str, Any]:
+    """openapi.json as scripts/openapi.py wrote it: the one path the handler does not answer."""
+    document = (REPO / "openapi.json").read_text(encoding="utf-8")
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": document}
+
+
 def make_handler(app: ModuleType) -> type[BaseHTTPRequestHandler]:
     # moto's in-memory backend is not thread-safe; a dev server can afford one request at a time.
     lock = threading.Lock()
@@ -90,9 +97,12 @@ def make_handler(app: ModuleType) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
-            event = http_api_event(self.command, self.path, dict(self.headers.items()), body)
-            with lock:
-                response = app.lambda_handler(event, LocalContext())
+            if self.command == "GET" and urlsplit(self.path).path == OPENAPI_PATH:
+                response = openapi_response()
+            else:
+                event = http_api_event(self.command, self.path, dict(self.headers.items()), body)
+                with lock:
+                    response = app.lambda_handler(event, LocalContext())
             payload = response.get("body", "").encode("utf-8")
             self.send_response(response["statusCode"])
             for name, value in (response.get("headers") or {}).items():
@@ -102,7 +112,11 @@ def make_handler(app: ModuleType) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method reaches the handler (405 for all but POST), as through a $default route.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             print(f"{self.address_string()} {format % args}", flush=True)

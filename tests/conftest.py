@@ -13,7 +13,6 @@ os.environ.setdefault("TABLE_NAME", "im-conversations-test")
 os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("AUTH_MODE", "none")
 
 pytest_plugins = ["tests.support.backends"]

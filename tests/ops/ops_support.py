@@ -1,0 +1,160 @@
+"""Helpers for the operations tests: API Gateway events, EMF parsing, handler processes.
+
+conftest.py imports moto and then this module before anything imports handler.app, so moto can
+intercept every boto3 client this process makes, and the handler's settings come from the
+environment set here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from handler.store import table_definition
+
+REPO = Path(__file__).resolve().parents[2]
+os.environ.setdefault("TABLE_NAME", "im-conversations-test")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+ROUTE = "Action=CreateConversation&Version=2020-12-01"
+SERVER_STARTUP_SECONDS = 30
+
+
+class StaticBody:
+    """The raw body of a botocore response that a test makes up (an injected fault)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+class FakeContext:
+    def __init__(self) -> None:
+        self.aws_request_id = f"lambda-{uuid.uuid4()}"
+
+
+def api_event(
+    body: str | bytes | dict[str, Any],
+    *,
+    method: str = "POST",
+    query: str = ROUTE,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as API Gateway sends it."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    parameters = dict(pair.split("=", 1) for pair in query.split("&") if pair)
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": query,
+        "queryStringParameters": parameters or None,
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {"method": method, "path": "/"},
+            "requestId": request_id or f"apigw-{uuid.uuid4()}",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def group_chat(**fields: Any) -> dict[str, Any]:
+    return {
+        "AppId": 10,
+        "OwnerUserId": 10001,
+        "ConversationCoreInfo": {"ConversationType": 2},
+        **fields,
+    }
+
+
+def emf_documents(stdout: str) -> list[dict[str, Any]]:
+    """The CloudWatch embedded-metric documents among the lines printed to stdout."""
+    documents = []
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            document = json.loads(line)
+            if "_aws" in document:
+                documents.append(document)
+    return documents
+
+
+def metric_names(document: dict[str, Any]) -> set[str]:
+    return {
+        metric["Name"]
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+
+
+def wait_for_url(log: Path, process: subprocess.Popen[bytes], pattern: str) -> str:
+    """The URL a starting server prints once it listens (port 0: the OS picked a free one)."""
+    deadline = time.monotonic() + SERVER_STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        found = re.search(pattern, log.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')}")
+
+
+def create_table(endpoint: str, table_name: str) -> None:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_table(**table_definition(table_name))
+
+
+def handler_process_env(endpoint: str, table_name: str, **extra: str) -> dict[str, str]:
+    """Environment for a fresh process running handler.app against the moto server."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_", "DYNAMODB_", "_X_AMZN"))
+    }
+    return {
+        **inherited,
+        "PYTHONPATH": str(REPO),
+        "TABLE_NAME": table_name,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "DYNAMODB_ENDPOINT_URL": endpoint,
+        **extra,
+    }
+
+
+def run_handler(
+    tmp_path: Path, events: list[dict[str, Any]], env: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """Serve the events in a fresh handler process: (all it printed, what run_handler.py saw)."""
+    events_file, result_file = tmp_path / "events.json", tmp_path / "result.json"
+    events_file.write_text(json.dumps(events), encoding="utf-8")
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "ops" / "run_handler.py"), events_file, result_file],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    return finished.stdout + finished.stderr, result

@@ -1,0 +1,206 @@
+"""Logs and metrics of the real handler: correlation ids, and an EMF metric for every outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import botocore.endpoint
+import pytest
+from botocore.awsrequest import AWSResponse
+from ops_support import (
+    FakeContext,
+    StaticBody,
+    api_event,
+    emf_documents,
+    group_chat,
+    metric_names,
+)
+
+from handler.telemetry import (
+    CONVERSATION_CREATED,
+    CONVERSATION_EXISTING,
+    DYNAMODB_RETRY,
+    error_metric,
+)
+
+
+def invoke(app: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
+    return app.lambda_handler(event, FakeContext())
+
+
+def only_emf_document(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    documents = emf_documents(capsys.readouterr().out)
+    assert len(documents) == 1, documents
+    return documents[0]
+
+
+def throttled(request: Any, **_: Any) -> AWSResponse:
+    body = json.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            "message": "Rate of requests exceeds the allowed throughput.",
+        }
+    ).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"}
+    return AWSResponse(request.url, 400, headers, StaticBody(body))
+
+
+@pytest.fixture
+def throttle(app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Answer the next N DynamoDB attempts with ThrottlingException (N: append to the list).
+
+    Registered first on the handler's own client, so it answers before moto does; botocore's
+    backoff sleep is skipped, since these tests count retries and do not time them.
+    """
+    remaining: list[int] = []
+
+    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
+        if remaining and remaining[0] > 0:
+            remaining[0] -= 1
+            return throttled(request, **kwargs)
+        return None
+
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _seconds: None)
+    events = app.store._client.meta.events
+    events.register_first("before-send.dynamodb", before_send, unique_id="test-throttle")
+    try:
+        yield remaining
+    finally:
+        events.unregister("before-send.dynamodb", unique_id="test-throttle")
+
+
+def test_a_created_conversation_is_counted_in_the_configured_namespace(
+    app: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a new group chat
+    capsys.readouterr()
+    # When it is created
+    response = invoke(app, api_event(group_chat(IdempotentId="metrics-created")))
+    # Then one EMF document counts it, under the namespace and service from the settings
+    assert response["statusCode"] == 200
+    document = only_emf_document(capsys)
+    directive = document["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == app.settings.metrics_namespace
+    assert directive["Dimensions"] == [["service"]]
+    assert document["service"] == app.settings.service_name
+    assert metric_names(document) == {CONVERSATION_CREATED}
+    assert document[CONVERSATION_CREATED] == [1.0]
+
+
+def test_an_existing_conversation_is_counted_apart_from_created_ones(
+    app: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a conversation created with an IdempotentId
+    invoke(app, api_event(group_chat(IdempotentId="metrics-existing")))
+    capsys.readouterr()
+    # When the same request comes again
+    response = invoke(app, api_event(group_chat(IdempotentId="metrics-existing")))
+    # Then the EMF document counts an existing conversation, not a created one
+    assert json.loads(response["body"])["Result"]["Exist"] is True
+    document = only_emf_document(capsys)
+    assert metric_names(document) == {CONVERSATION_EXISTING}
+    assert document[CONVERSATION_EXISTING] == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        (api_event(group_chat(), query="Version=2020-12-01"), "MissingParameter"),
+        (api_event(group_chat(AppId="10")), "InvalidParameter"),
+        (api_event(b"{not json"), "InvalidParameter"),
+        (api_event(group_chat(), query="Action=Nope&Version=2020-12-01"), "InvalidActionOrVersion"),
+        (api_event(group_chat(), method="GET"), "MethodNotAllowed"),
+        (api_event("x" * (64 * 1024 + 1)), "RequestEntityTooLarge"),
+    ],
+)
+def test_each_refused_request_is_counted_under_its_error_code(
+    app: ModuleType,
+    capsys: pytest.CaptureFixture[str],
+    log_output: Any,
+    event: dict[str, Any],
+    code: str,
+) -> None:
+    # Given a request the API refuses
+    capsys.readouterr()
+    # When it is handled
+    response = invoke(app, event)
+    # Then the metric named after its code is counted, and the log line names the code
+    assert json.loads(response["body"])["ResponseMetadata"]["Error"]["Code"] == code
+    document = only_emf_document(capsys)
+    assert metric_names(document) == {error_metric(code)}
+    assert document[error_metric(code)] == [1.0]
+    [line] = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    assert (line["message"], line["code"], line["http_status"]) == (
+        "request refused",
+        code,
+        response["statusCode"],
+    )
+
+
+def test_a_throttled_attempt_is_counted_as_a_dynamodb_retry(
+    app: ModuleType, capsys: pytest.CaptureFixture[str], throttle: list[int]
+) -> None:
+    # Given DynamoDB throttles the first attempt of the next call
+    throttle.append(1)
+    capsys.readouterr()
+    # When a conversation is created
+    response = invoke(app, api_event(group_chat(IdempotentId="metrics-retry")))
+    # Then botocore's retry succeeded, and the invocation counts one retry beside the creation
+    assert response["statusCode"] == 200
+    document = only_emf_document(capsys)
+    assert metric_names(document) == {CONVERSATION_CREATED, DYNAMODB_RETRY}
+    assert document[DYNAMODB_RETRY] == [1.0]
+
+
+def test_storage_that_stays_throttled_counts_every_retry_and_the_503(
+    app: ModuleType, capsys: pytest.CaptureFixture[str], throttle: list[int]
+) -> None:
+    # Given DynamoDB throttles every attempt
+    throttle.append(1_000)
+    capsys.readouterr()
+    # When a conversation is requested
+    response = invoke(app, api_event(group_chat(IdempotentId="metrics-throttled")))
+    # Then the caller gets ServiceUnavailableTemp, and each retry botocore made is counted
+    assert response["statusCode"] == 503
+    document = only_emf_document(capsys)
+    retries = app.settings.dynamodb_max_attempts - 1
+    assert retries >= 1, "the settings under test let botocore retry"
+    assert metric_names(document) == {error_metric("ServiceUnavailableTemp"), DYNAMODB_RETRY}
+    assert document[DYNAMODB_RETRY] == [1.0] * retries
+
+
+def test_every_log_line_carries_its_own_request_id_as_correlation_id(
+    app: ModuleType, log_output: Any
+) -> None:
+    # Given two requests with their API Gateway request ids
+    first, second = "apigw-request-first", "apigw-request-second"
+    # When both are handled, one created and one refused
+    invoke(app, api_event(group_chat(), request_id=first))
+    invoke(app, api_event(b"[]", request_id=second))
+    # Then each log line names the request it belongs to
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    assert [(line["message"], line["correlation_id"]) for line in lines] == [
+        ("conversation created", first),
+        ("request refused", second),
+    ]
+    assert lines[0]["service"] == app.settings.service_name
+    assert isinstance(lines[0]["conversation_short_id"], int)
+
+
+def test_without_a_gateway_request_id_the_lambda_request_id_correlates(
+    app: ModuleType, log_output: Any
+) -> None:
+    # Given an event whose requestContext has no requestId
+    event = api_event(group_chat())
+    del event["requestContext"]["requestId"]
+    context = FakeContext()
+    # When it is handled
+    response = app.lambda_handler(event, context)
+    # Then the Lambda request id is both the RequestId answered and the correlation id logged
+    body = json.loads(response["body"])
+    assert body["ResponseMetadata"]["RequestId"] == context.aws_request_id
+    [line] = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    assert line["correlation_id"] == context.aws_request_id

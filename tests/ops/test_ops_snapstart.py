@@ -1,0 +1,149 @@
+"""SnapStart safety: what initialization creates can be cloned into many sandboxes.
+
+A SnapStart restore starts many sandboxes from one snapshot of memory. os.fork() does the same to
+processes, so the test initializes the handler once and forks children from that state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from ops_support import (
+    REPO,
+    FakeContext,
+    StaticBody,
+    api_event,
+    create_table,
+    group_chat,
+    handler_process_env,
+)
+
+from handler.domain import CreateCommand, plan_new_conversation
+from handler.store import ConflictRetry, DynamoDBConversationStore
+
+CHILDREN = 4
+CREATES_PER_CHILD = 12
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+def test_children_forked_from_one_initialized_handler_draw_apart_and_their_clients_work(
+    moto_endpoint: str,
+) -> None:
+    # Given a handler initialized once against DynamoDB (a moto server), forked into children
+    create_table(moto_endpoint, "snapstart")
+    env = handler_process_env(moto_endpoint, "snapstart", POWERTOOLS_LOG_LEVEL="WARNING")
+    # When every child, started together, creates a single chat and group chats through it
+    finished = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "ops" / "fork_probe.py"),
+            str(CHILDREN),
+            str(CREATES_PER_CHILD),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    reports = json.loads(finished.stdout.splitlines()[-1])
+    # Then every child's client worked: each request was answered 200
+    assert [report.get("error") for report in reports] == [None] * CHILDREN
+    for report in reports:
+        assert [response["status"] for response in report["responses"]] == [200] * (
+            1 + CREATES_PER_CHILD
+        )
+    # ... the group chats have ConversationShortIds no two children (nor requests) share
+    group_ids = [
+        response["body"]["Result"]["ConversationShortId"]
+        for report in reports
+        for response in report["responses"][1:]
+    ]
+    assert len(set(group_ids)) == len(group_ids) == CHILDREN * CREATES_PER_CHILD
+    # ... the single chat was created once and found by the others
+    singles = [report["responses"][0]["body"]["Result"] for report in reports]
+    assert sorted(single["Exist"] for single in singles) == [False] + [True] * (CHILDREN - 1)
+    assert len({single["ConversationShortId"] for single in singles}) == 1
+    # ... and the handler's randomness differs in every child, while a PRNG seeded at init
+    # comes out the same in all of them: the fork cloned state, and the handler kept none
+    entropy_draws = [draw for report in reports for draw in report["entropy_draws"]]
+    assert len(set(entropy_draws)) == len(entropy_draws)
+    assert len({tuple(report["captured_draws"]) for report in reports}) == 1
+
+
+def test_each_id_draw_reads_os_randomness_when_it_is_made(
+    app: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the OS randomness source replaced after initialization (SystemRandom, which
+    # secrets uses, reads it through random._urandom)
+    reads: list[int] = []
+
+    def fixed_urandom(size: int) -> bytes:
+        reads.append(size)
+        return b"\xab" * size
+
+    monkeypatch.setattr(random, "_urandom", fixed_urandom)
+    # When the handler draws, and when it creates a conversation
+    draws = [app.entropy.random_bits(12), app.entropy.random_bits(64)]
+    response = app.lambda_handler(api_event(group_chat()), FakeContext())
+    # Then each draw read the OS source at that moment, and the new id carries what it read
+    assert draws == [0xABA, int.from_bytes(b"\xab" * 8, "big")]
+    assert reads[:2] == [2, 8]
+    assert len(reads) > 2
+    short_id = json.loads(response["body"])["Result"]["ConversationShortId"]
+    assert short_id & 0xFFF == 0xABA
+
+
+def transaction_conflict(request: Any, **_: Any) -> AWSResponse:
+    body = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "Message": "Transaction cancelled [None, TransactionConflict]",
+        "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+    }
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse(request.url, 400, headers, StaticBody(json.dumps(body).encode()))
+
+
+@pytest.mark.parametrize(("os_byte", "expected_share"), [(0x00, 0.0), (0xFF, 1.0)])
+def test_conflict_back_off_jitter_reads_os_randomness_when_it_is_drawn(
+    app: ModuleType, monkeypatch: pytest.MonkeyPatch, os_byte: int, expected_share: float
+) -> None:
+    # Given the OS randomness source replaced, and a first transaction attempt that conflicts
+    monkeypatch.setattr(random, "_urandom", lambda size: bytes([os_byte]) * size)
+    conflicts = [1]
+
+    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
+        if conflicts[0]:
+            conflicts[0] -= 1
+            return transaction_conflict(request, **kwargs)
+        return None
+
+    client = app.store._client
+    client.meta.events.register_first("before-send.dynamodb", before_send, unique_id="conflict")
+    delays: list[float] = []
+    retry = ConflictRetry()
+    store = DynamoDBConversationStore(
+        client,
+        table_name=app.settings.table_name,
+        write_budget_seconds=5.0,
+        conflict_retry=retry,
+        sleep=delays.append,
+    )
+    command = CreateCommand(7, 0, 2, 1, None, "jitter", "", "", "", "", {})
+    try:
+        # When the store writes, backs off once, and writes again
+        outcome = store.insert(plan_new_conversation(command, app.entropy))
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", unique_id="conflict")
+    # Then the one back-off delay came from the OS source as it was at that moment
+    assert outcome.existed is False
+    assert delays == [pytest.approx(retry.base_delay * expected_share)]
