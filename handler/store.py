@@ -24,6 +24,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectionError,
     ConnectTimeoutError,
+    HTTPClientError,
     ReadTimeoutError,
 )
 
@@ -310,7 +311,9 @@ class DynamoDBConversationStore:
             return operation(**request)
         except (ReadTimeoutError, ConnectTimeoutError) as error:
             raise StoreTimeoutError(type(error).__name__) from error
-        except ConnectionError as error:
+        except (ConnectionError, HTTPClientError) as error:
+            # HTTPClientError: the connection broke mid-exchange (ConnectionClosedError,
+            # ResponseStreamingError), which botocore retries but does not count as ConnectionError.
             raise StoreUnavailableError(type(error).__name__) from error
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
