@@ -1,9 +1,10 @@
 """Fire identical requests at the real handler at once, from threads of separate processes.
 
-Every requester process is started with 'spawn' and imports handler.app only after its
-environment names DynamoDB Local and the table, so it builds its client exactly as a Lambda
-container does at cold start. All requester threads of all processes meet at one barrier before
-each round, and each round sends every requester's request for one key.
+Each requester process (multiprocessing's forkserver, which preloads third-party libraries only)
+imports handler.app after its environment names DynamoDB Local and the table, so it builds its
+client exactly as a Lambda container does at cold start. All requester threads of all processes
+meet at one barrier before each round, and each round sends every requester's request for one
+key.
 """
 
 from __future__ import annotations
