@@ -42,7 +42,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         check_route(request)
         command = to_command(parse_create_request(request.body()))
-        outcome = create_conversation(command, store, entropy)
+        outcome = create_conversation(command, store.for_request(), entropy)
     except Exception as error:  # every failure becomes the vendor's envelope
         return _error_response(request.request_id, error)
     logger.info(

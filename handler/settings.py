@@ -20,9 +20,10 @@ class Settings(BaseModel):
     dynamodb_endpoint_url: str | None = Field(alias="DYNAMODB_ENDPOINT_URL", default=None)
     api_region: str = Field(alias="API_REGION", default="cn-north-1", min_length=1)
     # Worst case of one DynamoDB call: 3 attempts x (0.5 s connect + 1.5 s read) plus botocore's
-    # throttling backoff (< 1 s + 2 s) = 9 s. A write starts no new attempt past the 5 s budget,
-    # so a request ends within 14 s, under the template's 15 s Lambda timeout and API Gateway's
-    # 29-30 s integration limit.
+    # throttling backoff (< 1 s + 2 s) = 9 s. A request starts no new write attempt past its 5 s
+    # budget (redraws of a taken id included), so it ends within 14 s, under the template's 15 s
+    # Lambda timeout and API Gateway's 29-30 s integration limit
+    # (tests/reliability/test_faults.py checks the sum).
     dynamodb_connect_timeout: float = Field(alias="DYNAMODB_CONNECT_TIMEOUT", default=0.5, gt=0)
     dynamodb_read_timeout: float = Field(alias="DYNAMODB_READ_TIMEOUT", default=1.5, gt=0)
     dynamodb_max_attempts: int = Field(alias="DYNAMODB_MAX_ATTEMPTS", default=3, ge=1, le=10)

@@ -24,8 +24,10 @@ from botocore.retries.standard import ExponentialBackoff
 from cfnlint.decode import decode
 from moto import mock_aws
 
+from handler import app
+from handler.domain import ID_RANDOM_BITS, Entropy
 from handler.settings import Settings, load_settings
-from handler.store import ClientSettings, ConflictRetry, create_client
+from handler.store import ClientSettings, ConflictRetry, DynamoDBConversationStore, create_client
 from tests.support.audit import audit
 from tests.support.backends import BACKENDS, Response, Service, new_service
 from tests.support.faults import (
@@ -468,3 +470,44 @@ def assert_error_envelope(response: Response) -> None:
     )  # fmt: skip
     assert metadata["Error"]["Message"]
     assert "Traceback" not in response.payload["ResponseMetadata"]["Error"]["Message"]
+
+
+def test_a_taken_id_is_redrawn_within_the_requests_write_budget(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stored group whose id every later draw repeats (a frozen clock, zero random bits)
+    tokens = iter(range(1, 100))
+    monkeypatch.setattr(
+        app,
+        "entropy",
+        Entropy(
+            now_ms=lambda: 1_764_133_200_000,
+            random_bits=lambda bits: 0 if bits == ID_RANDOM_BITS else next(tokens),
+        ),
+    )
+    taken = rig.create(GROUP).result["ConversationShortId"]
+    # And a store clock on which every write attempt outlasts the whole write budget
+    clock = [0.0]
+    monkeypatch.setattr(
+        app,
+        "store",
+        DynamoDBConversationStore(
+            rig.client,
+            table_name=rig.service.table_name,
+            write_budget_seconds=DEFAULTS.write_budget_seconds,
+            monotonic=lambda: clock[0],
+        ),
+    )
+
+    def slow_attempt(**_: Any) -> None:
+        clock[0] += DEFAULTS.write_budget_seconds + 1
+
+    rig.client.meta.events.register("before-send.dynamodb", slow_attempt)
+
+    # When a single chat draws the taken id
+    response = rig.create(SINGLE)
+
+    # Then the redraw gets no fresh budget: one write, then 503, not one slow write per redraw
+    assert (response.status, response.error["Code"]) == (503, "ServiceUnavailableTemp")
+    assert rig.service.calls == ["PutItem", "TransactWriteItems"]
+    assert sorted(audit(rig.service.items()).conversations) == [taken]
