@@ -402,6 +402,47 @@ def print_fault_run(rig: Rig, rate: float, injection: Injection, statuses: Count
     )
 
 
+def test_a_taken_id_is_redrawn_within_the_requests_write_budget(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stored group whose id every later draw repeats (a frozen clock, zero random bits)
+    tokens = iter(range(1, 100))
+    monkeypatch.setattr(
+        app,
+        "entropy",
+        Entropy(
+            now_ms=lambda: 1_764_133_200_000,
+            random_bits=lambda bits: 0 if bits == ID_RANDOM_BITS else next(tokens),
+        ),
+    )
+    taken = rig.create(GROUP).result["ConversationShortId"]
+    # And a store clock on which every write attempt outlasts the whole write budget
+    clock = [0.0]
+    monkeypatch.setattr(
+        app,
+        "store",
+        DynamoDBConversationStore(
+            rig.client,
+            table_name=rig.service.table_name,
+            write_budget_seconds=DEFAULTS.write_budget_seconds,
+            monotonic=lambda: clock[0],
+        ),
+    )
+
+    def slow_attempt(**_: Any) -> None:
+        clock[0] += DEFAULTS.write_budget_seconds + 1
+
+    rig.client.meta.events.register("before-send.dynamodb", slow_attempt)
+
+    # When a single chat draws the taken id
+    response = rig.create(SINGLE)
+
+    # Then the redraw gets no fresh budget: one write, then 503, not one slow write per redraw
+    assert (response.status, response.error["Code"]) == (503, "ServiceUnavailableTemp")
+    assert rig.service.calls == ["PutItem", "TransactWriteItems"]
+    assert sorted(audit(rig.service.items()).conversations) == [taken]
+
+
 def test_the_worst_case_of_one_request_fits_the_lambda_and_api_gateway_timeouts() -> None:
     # Given the client settings' defaults and botocore's standard-mode backoff, as installed
     attempt = DEFAULTS.dynamodb_connect_timeout + DEFAULTS.dynamodb_read_timeout
@@ -418,8 +459,12 @@ def test_the_worst_case_of_one_request_fits_the_lambda_and_api_gateway_timeouts(
     one_request = DEFAULTS.write_budget_seconds + one_call
 
     # Then the request ends before the Lambda timeout, which ends before API Gateway gives up
+    # (assumed, as docs/reliability.md says: a small answer arrives in one read; DynamoDB returns
+    # the refused items, so no read follows a refusal; DynamoDB sends no x-amz-retry-after)
     lambda_timeout = template_lambda_timeout()
-    assert (attempt, backoffs, one_call, one_request) == (2.0, [1.0, 2.0], 9.0, 14.0)
+    print(
+        f"\nworst case: {one_call} s per call, {one_request} s per request, of {lambda_timeout} s"
+    )
     assert one_request < lambda_timeout < API_GATEWAY_INTEGRATION_LIMIT_S
 
 
@@ -470,44 +515,3 @@ def assert_error_envelope(response: Response) -> None:
     )  # fmt: skip
     assert metadata["Error"]["Message"]
     assert "Traceback" not in response.payload["ResponseMetadata"]["Error"]["Message"]
-
-
-def test_a_taken_id_is_redrawn_within_the_requests_write_budget(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given a stored group whose id every later draw repeats (a frozen clock, zero random bits)
-    tokens = iter(range(1, 100))
-    monkeypatch.setattr(
-        app,
-        "entropy",
-        Entropy(
-            now_ms=lambda: 1_764_133_200_000,
-            random_bits=lambda bits: 0 if bits == ID_RANDOM_BITS else next(tokens),
-        ),
-    )
-    taken = rig.create(GROUP).result["ConversationShortId"]
-    # And a store clock on which every write attempt outlasts the whole write budget
-    clock = [0.0]
-    monkeypatch.setattr(
-        app,
-        "store",
-        DynamoDBConversationStore(
-            rig.client,
-            table_name=rig.service.table_name,
-            write_budget_seconds=DEFAULTS.write_budget_seconds,
-            monotonic=lambda: clock[0],
-        ),
-    )
-
-    def slow_attempt(**_: Any) -> None:
-        clock[0] += DEFAULTS.write_budget_seconds + 1
-
-    rig.client.meta.events.register("before-send.dynamodb", slow_attempt)
-
-    # When a single chat draws the taken id
-    response = rig.create(SINGLE)
-
-    # Then the redraw gets no fresh budget: one write, then 503, not one slow write per redraw
-    assert (response.status, response.error["Code"]) == (503, "ServiceUnavailableTemp")
-    assert rig.service.calls == ["PutItem", "TransactWriteItems"]
-    assert sorted(audit(rig.service.items()).conversations) == [taken]
