@@ -290,8 +290,8 @@ def test_a_client_retry_after_a_lost_answer_gets_exist_true_and_the_same_id(
 
 
 RATES = [0.1, 0.3, 0.5]
-KEYS_PER_KIND = 12
-REQUESTS_PER_KEY = 6
+KEYS_PER_KIND = 25
+REQUESTS_PER_KEY = 8
 
 
 @pytest.mark.parametrize("rate", RATES, ids=lambda rate: f"{rate:.0%}")
