@@ -84,7 +84,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         caller = gatekeeper.admit(request, body)
         create_request = parse_create_request(body)
         caller.authorize(create_request.AppId)
-        outcome = create_conversation(to_command(create_request), store, entropy)
+        outcome = create_conversation(to_command(create_request), store.for_request(), entropy)
     except Exception as error:  # every failure becomes the vendor's envelope
         return _error_response(request.request_id, error)
     telemetry.succeeded(outcome.conversation.short_id, existed=outcome.existed, caller=caller.name)

@@ -34,8 +34,9 @@ class Settings(BaseModel):
     # One call: 2 attempts x (0.25 s connect + 1 s read) + botocore's throttling backoff between
     # them (at most 1 s; the clients drop x-amz-retry-after, see aws_clients.py) = 3.5 s.
     # One request makes at most: the secret fetch, the rate limiter's UpdateItem, write attempts
-    # until the 2 s budget, one last write and its two fallback GetItems = 2 s + 5 x 3.5 s =
-    # 19.5 s, under the template's 22 s Lambda timeout, itself under API Gateway's 30 s.
+    # until the 2 s budget (redraws of a taken id included), one last write and its two fallback
+    # GetItems = 2 s + 5 x 3.5 s = 19.5 s, under the template's 22 s Lambda timeout, itself under
+    # API Gateway's 30 s.
     # Three attempts would not fit: their throttling backoff alone is 3 s per call, 15 s in all.
     dynamodb_connect_timeout: float = Field(alias="DYNAMODB_CONNECT_TIMEOUT", default=0.25, gt=0)
     dynamodb_read_timeout: float = Field(alias="DYNAMODB_READ_TIMEOUT", default=1.0, gt=0)

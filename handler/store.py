@@ -15,6 +15,7 @@ refused write's ALL_OLD image alone: no read on any path, unless the engine omit
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectionError,
     ConnectTimeoutError,
+    HTTPClientError,
     ReadTimeoutError,
 )
 
@@ -203,6 +205,17 @@ class DynamoDBConversationStore:
         self._retry = conflict_retry or ConflictRetry()
         self._sleep = sleep
         self._monotonic = monotonic
+        self._request_deadline: float | None = None
+
+    def for_request(self) -> DynamoDBConversationStore:
+        """This store with one write budget for all inserts of one request.
+
+        The domain redraws a taken ConversationShortId and inserts again; a fresh budget per
+        insert would let one request outlast the Lambda timeout.
+        """
+        request_store = copy.copy(self)
+        request_store._request_deadline = self._monotonic() + self._budget
+        return request_store
 
     def insert(self, new: NewConversation) -> CreateOutcome:
         records = [
@@ -210,7 +223,11 @@ class DynamoDBConversationStore:
             (KIND_SINGLE_CHAT, single_chat_record_key(new)),
         ]
         guarded = [(kind, key) for kind, key in records if key is not None]
-        deadline = self._monotonic() + self._budget
+        deadline = self._request_deadline
+        if deadline is None:
+            deadline = self._monotonic() + self._budget
+        if self._monotonic() >= deadline:
+            raise StoreUnavailableError("the write budget was spent before this insert")
         for attempt in range(self._retry.max_attempts):
             outcome = self._transact(new, guarded) if guarded else self._put_conversation(new)
             if outcome is not None:
@@ -372,7 +389,9 @@ def _call(operation: Callable[..., Any], **request: Any) -> Any:
         return operation(**request)
     except (ReadTimeoutError, ConnectTimeoutError) as error:
         raise StoreTimeoutError(type(error).__name__) from error
-    except ConnectionError as error:
+    except (ConnectionError, HTTPClientError) as error:
+        # HTTPClientError: the connection broke mid-exchange (ConnectionClosedError,
+        # ResponseStreamingError), which botocore retries but does not count as ConnectionError.
         raise StoreUnavailableError(type(error).__name__) from error
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

@@ -54,12 +54,16 @@ class Service:
         return self.invoke(http_api_event(body, **event_options))
 
     def items(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for page in self.client.get_paginator("scan").paginate(
-            TableName=self.table_name, ConsistentRead=True
-        ):
-            items.extend(page["Items"])
-        return items
+        return scan(self.client, self.table_name)
+
+
+def scan(client: Any, table_name: str) -> list[dict[str, Any]]:
+    """Every item of the table, read consistently."""
+    return [
+        item
+        for page in client.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True)
+        for item in page["Items"]
+    ]
 
 
 def make_client(endpoint_url: str | None = None) -> Any:
@@ -71,15 +75,23 @@ def make_client(endpoint_url: str | None = None) -> Any:
     )
 
 
-def new_service(client: Any, monkeypatch: pytest.MonkeyPatch) -> Service:
+def new_table(client: Any) -> str:
+    """Create an empty table with the service's layout under a fresh name; return the name."""
     table_name = f"conversations-{uuid.uuid4().hex[:12]}"
     client.create_table(**table_definition(table_name))
     client.get_waiter("table_exists").wait(TableName=table_name)
+    return table_name
+
+
+def new_service(client: Any, monkeypatch: pytest.MonkeyPatch, **store_options: Any) -> Service:
+    """The handler's store replaced by one over `client` and a fresh table."""
+    table_name = new_table(client)
     service = Service(client=client, table_name=table_name)
     client.meta.events.register(
         "before-send.dynamodb", lambda request, **_: service.calls.append(_operation(request))
     )
-    store = DynamoDBConversationStore(client, table_name=table_name, write_budget_seconds=5.0)
+    store_options.setdefault("write_budget_seconds", 5.0)
+    store = DynamoDBConversationStore(client, table_name=table_name, **store_options)
     monkeypatch.setattr(app, "store", store)
     return service
 
