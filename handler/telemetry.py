@@ -1,8 +1,9 @@
 """What the service tells operators: JSON logs, EMF metrics and, when switched on, X-Ray traces.
 
-Every metric name is defined here (docs/operations.md lists them). Logs carry the request id as
-`correlation_id`, an error code or a ConversationShortId, never the request body: nothing here is
-handed the body, and the AWS libraries that could print it are held at WARNING.
+Every metric name is defined here (docs/operations.md lists them). Log lines carry the request id
+as `correlation_id` and an error code; a success's EMF line carries the request id, the
+ConversationShortId and the caller. Never the request body: nothing here is handed the body, and
+the AWS libraries that could print it are held at WARNING.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Telemetry:
         self.logger = Logger(service=settings.service_name)
         self.metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
         self._tracing_enabled = settings.tracing_enabled
+        self._request_id = ""
         for name in QUIET_LIBRARY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -48,15 +50,20 @@ class Telemetry:
 
     def start_request(self, request_id: str) -> None:
         self.logger.set_correlation_id(request_id)
+        self._request_id = request_id
 
     def succeeded(self, short_id: int, *, existed: bool, caller: str | None) -> None:
-        """`caller` (an access key id or IAM ARN, never a secret) is the audit trail."""
+        """Count the answer, with its audit fields in the same EMF line.
+
+        A success writes that one line and no log line: the Powertools log line cost ~90 us of
+        CPU, a third of a create's own overhead. `caller` (an access key id or IAM ARN, never a
+        secret) is the audit trail.
+        """
         metric = CONVERSATION_EXISTING if existed else CONVERSATION_CREATED
         self.metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-        self.logger.info(
-            "conversation exists" if existed else "conversation created",
-            extra={"conversation_short_id": short_id, "caller": caller},
-        )
+        self.metrics.add_metadata(key="request_id", value=self._request_id)
+        self.metrics.add_metadata(key="conversation_short_id", value=short_id)
+        self.metrics.add_metadata(key="caller", value=caller)
 
     def failed(self, body: ErrorBody, *, expected: bool) -> None:
         """Count the error under its code; log the traceback of an unexpected one.

@@ -65,9 +65,12 @@ def test_debug_logs_of_created_existing_and_refused_requests_hold_no_body_or_sec
     # Then the requests were served (two of the refusals echo the marker to the caller) ...
     assert [response["statusCode"] for response in responses] == [200, 200, 200, 400, 400, 400]
     assert MARKER in responses[3]["body"]
-    # ... the logs are there, one correlation id per request ...
-    for event in events:
-        assert f'"correlation_id":"{event["requestContext"]["requestId"]}"' in output
+    # ... the output is there, naming each request: a success in its EMF line, a refusal in its
+    # log line's correlation id ...
+    for event, response in zip(events, responses, strict=True):
+        request_id = event["requestContext"]["requestId"]
+        field = "request_id" if response["statusCode"] == 200 else "correlation_id"
+        assert f'"{field}":"{request_id}"' in output
     # ... and neither the body nor a secret is anywhere in them
     assert MARKER not in output
     assert SECRET_KEY not in output

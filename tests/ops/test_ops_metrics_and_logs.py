@@ -172,35 +172,44 @@ def test_storage_that_stays_throttled_counts_every_retry_and_the_503(
     assert document[DYNAMODB_RETRY] == [1.0] * retries
 
 
-def test_every_log_line_carries_its_own_request_id_as_correlation_id(
-    app: ModuleType, log_output: Any
+def test_every_output_line_carries_its_own_request_id(
+    app: ModuleType, log_output: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given two requests with their API Gateway request ids
     first, second = "apigw-request-first", "apigw-request-second"
+    capsys.readouterr()
     # When both are handled, one created and one refused
-    invoke(app, api_event(group_chat(), request_id=first))
+    created = invoke(app, api_event(group_chat(), request_id=first))
+    success_document = only_emf_document(capsys)
     invoke(app, api_event(b"[]", request_id=second))
-    # Then each log line names the request it belongs to
+    # Then the success's one line, its EMF document, names its request and conversation
+    short_id = json.loads(created["body"])["Result"]["ConversationShortId"]
+    assert success_document["request_id"] == first
+    assert success_document["conversation_short_id"] == short_id
+    assert success_document["service"] == app.settings.service_name
+    # And the refusal's log line names its request as correlation id: the only log line written
     lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
     assert [(line["message"], line["correlation_id"]) for line in lines] == [
-        ("conversation created", first),
         ("request refused", second),
     ]
-    assert lines[0]["service"] == app.settings.service_name
-    assert isinstance(lines[0]["conversation_short_id"], int)
 
 
+@pytest.mark.parametrize("body", [group_chat(), b"[]"], ids=["created", "refused"])
 def test_without_a_gateway_request_id_the_lambda_request_id_correlates(
-    app: ModuleType, log_output: Any
+    app: ModuleType, log_output: Any, capsys: pytest.CaptureFixture[str], body: Any
 ) -> None:
     # Given an event whose requestContext has no requestId
-    event = api_event(group_chat())
+    event = api_event(body)
     del event["requestContext"]["requestId"]
     context = FakeContext()
+    capsys.readouterr()
     # When it is handled
     response = app.lambda_handler(event, context)
-    # Then the Lambda request id is both the RequestId answered and the correlation id logged
-    body = json.loads(response["body"])
-    assert body["ResponseMetadata"]["RequestId"] == context.aws_request_id
-    [line] = [json.loads(line) for line in log_output.getvalue().splitlines()]
-    assert line["correlation_id"] == context.aws_request_id
+    # Then the Lambda request id is both the RequestId answered and the id its output carries
+    answer = json.loads(response["body"])
+    assert answer["ResponseMetadata"]["RequestId"] == context.aws_request_id
+    if response["statusCode"] == 200:
+        assert only_emf_document(capsys)["request_id"] == context.aws_request_id
+    else:
+        [line] = [json.loads(line) for line in log_output.getvalue().splitlines()]
+        assert line["correlation_id"] == context.aws_request_id
