@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +27,6 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 ROUTE = "Action=CreateConversation&Version=2020-12-01"
-SERVER_STARTUP_SECONDS = 30
 
 
 class StaticBody:
@@ -102,19 +99,6 @@ def metric_names(document: dict[str, Any]) -> set[str]:
         for directive in document["_aws"]["CloudWatchMetrics"]
         for metric in directive["Metrics"]
     }
-
-
-def wait_for_url(log: Path, process: subprocess.Popen[bytes], pattern: str) -> str:
-    """The URL a starting server prints once it listens (port 0: the OS picked a free one)."""
-    deadline = time.monotonic() + SERVER_STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        found = re.search(pattern, log.read_text(encoding="utf-8", errors="replace"))
-        if found:
-            return found.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')}")
 
 
 def create_table(endpoint: str, table_name: str) -> None:
