@@ -12,7 +12,6 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from ops_support import (
     FakeContext,
-    StaticBody,
     api_event,
     emf_documents,
     group_chat,
@@ -25,6 +24,9 @@ from handler.telemetry import (
     DYNAMODB_RETRY,
     error_metric,
 )
+from tests.support.faults import error_response
+
+THROTTLING_MESSAGE = "Rate of requests exceeds the allowed throughput."
 
 
 def invoke(app: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
@@ -37,17 +39,6 @@ def only_emf_document(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return documents[0]
 
 
-def throttled(request: Any, **_: Any) -> AWSResponse:
-    body = json.dumps(
-        {
-            "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-            "message": "Rate of requests exceeds the allowed throughput.",
-        }
-    ).encode()
-    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"}
-    return AWSResponse(request.url, 400, headers, StaticBody(body))
-
-
 @pytest.fixture
 def throttle(app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Answer the next N DynamoDB attempts with ThrottlingException (N: append to the list).
@@ -57,10 +48,10 @@ def throttle(app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[
     """
     remaining: list[int] = []
 
-    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
+    def before_send(**_: Any) -> AWSResponse | None:
         if remaining and remaining[0] > 0:
             remaining[0] -= 1
-            return throttled(request, **kwargs)
+            return error_response(400, "ThrottlingException", THROTTLING_MESSAGE)
         return None
 
     monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _seconds: None)

@@ -19,7 +19,6 @@ from botocore.awsrequest import AWSResponse
 from ops_support import (
     REPO,
     FakeContext,
-    StaticBody,
     api_event,
     create_table,
     group_chat,
@@ -28,6 +27,7 @@ from ops_support import (
 
 from handler.domain import CreateCommand, plan_new_conversation
 from handler.store import ConflictRetry, DynamoDBConversationStore
+from tests.support.faults import error_response
 
 CHILDREN = 4
 CREATES_PER_CHILD = 12
@@ -103,14 +103,13 @@ def test_each_id_draw_reads_os_randomness_when_it_is_made(
     assert short_id & 0xFFF == 0xABA
 
 
-def transaction_conflict(request: Any, **_: Any) -> AWSResponse:
-    body = {
-        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-        "Message": "Transaction cancelled [None, TransactionConflict]",
-        "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
-    }
-    headers = {"Content-Type": "application/x-amz-json-1.0"}
-    return AWSResponse(request.url, 400, headers, StaticBody(json.dumps(body).encode()))
+def transaction_conflict() -> AWSResponse:
+    return error_response(
+        400,
+        "TransactionCanceledException",
+        "Transaction cancelled [None, TransactionConflict]",
+        CancellationReasons=[{"Code": "None"}, {"Code": "TransactionConflict"}],
+    )
 
 
 @pytest.mark.parametrize(("os_byte", "expected_share"), [(0x00, 0.0), (0xFF, 1.0)])
@@ -121,10 +120,10 @@ def test_conflict_back_off_jitter_reads_os_randomness_when_it_is_drawn(
     monkeypatch.setattr(random, "_urandom", lambda size: bytes([os_byte]) * size)
     conflicts = [1]
 
-    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
+    def before_send(**_: Any) -> AWSResponse | None:
         if conflicts[0]:
             conflicts[0] -= 1
-            return transaction_conflict(request, **kwargs)
+            return transaction_conflict()
         return None
 
     client = app.store._client
