@@ -28,30 +28,8 @@ from moto import mock_aws
 from handler import app
 from handler.store import table_definition
 from tests.support.backends import Service, make_client, new_service
+from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
 
-# The contract's error table: Code -> (HTTP status, CodeN or None).
-CONTRACT_ERRORS: dict[str, tuple[int, int | None]] = {
-    "MissingParameter": (400, 100002),
-    "InvalidParameter": (400, None),
-    "InvalidActionOrVersion": (404, 100008),
-    "MethodNotAllowed": (405, None),
-    "RequestEntityTooLarge": (413, None),
-    "MissingAuthenticationToken": (401, 100003),
-    "MissingSignature": (401, 100005),
-    "InvalidTimestamp": (400, 100006),
-    "InvalidAccessKey": (401, 100009),
-    "SignatureDoesNotMatch": (401, 100010),
-    "AccessDenied": (403, 100013),
-    "FlowLimitExceeded": (429, None),
-    "InternalError": (500, 100014),
-    "ServiceUnavailableTemp": (503, None),
-    "InternalServiceTimeout": (504, 100016),
-}
-INFO_FIELDS = {
-    "ConversationShortId", "AppId", "InboxType", "ConversationType", "Name", "AvatarUrl",
-    "Description", "Notice", "Ext", "OwnerUserId", "CreatorUserId", "Status", "CreateTime",
-    "ModifyTime", "MemberCount", "OnlineCount",
-}  # fmt: skip
 METADATA_FIELDS = {"RequestId", "Action", "Version", "Service", "Region"}
 QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
 MAX_BODY = 64 * 1024
