@@ -1,8 +1,8 @@
-"""Helpers for the operations tests: API Gateway events, EMF parsing, handler processes.
+"""Helpers for the operations tests: request bodies, EMF parsing, handler processes.
 
-conftest.py imports moto and then this module before anything imports handler.app, so moto can
-intercept every boto3 client this process makes, and the handler's settings come from the
-environment set here.
+conftest.py imports moto before anything imports handler.app, so moto can intercept every boto3
+client this process makes; the handler's settings come from the environment set here (each ops
+test module imports this one when it is collected, before any test runs).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,41 +24,6 @@ os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-ROUTE = "Action=CreateConversation&Version=2020-12-01"
-
-
-class FakeContext:
-    def __init__(self) -> None:
-        self.aws_request_id = f"lambda-{uuid.uuid4()}"
-
-
-def api_event(
-    body: str | bytes | dict[str, Any],
-    *,
-    method: str = "POST",
-    query: str = ROUTE,
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as API Gateway sends it."""
-    if isinstance(body, dict):
-        body = json.dumps(body)
-    if isinstance(body, bytes):
-        body = body.decode("utf-8")
-    parameters = dict(pair.split("=", 1) for pair in query.split("&") if pair)
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": query,
-        "queryStringParameters": parameters or None,
-        "headers": {"content-type": "application/json"},
-        "requestContext": {
-            "http": {"method": method, "path": "/"},
-            "requestId": request_id or f"apigw-{uuid.uuid4()}",
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 def group_chat(**fields: Any) -> dict[str, Any]:

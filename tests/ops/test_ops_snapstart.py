@@ -16,17 +16,11 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from ops_support import (
-    REPO,
-    FakeContext,
-    api_event,
-    create_table,
-    group_chat,
-    handler_process_env,
-)
+from ops_support import REPO, create_table, group_chat, handler_process_env
 
 from handler.domain import CreateCommand, plan_new_conversation
 from handler.store import ConflictRetry, DynamoDBConversationStore
+from tests.support.events import LambdaContext, http_api_event
 from tests.support.faults import error_response
 
 CHILDREN = 4
@@ -94,7 +88,7 @@ def test_each_id_draw_reads_os_randomness_when_it_is_made(
     monkeypatch.setattr(random, "_urandom", fixed_urandom)
     # When the handler draws, and when it creates a conversation
     draws = [app.entropy.random_bits(12), app.entropy.random_bits(64)]
-    response = app.lambda_handler(api_event(group_chat()), FakeContext())
+    response = app.lambda_handler(http_api_event(group_chat()), LambdaContext())
     # Then each draw read the OS source at that moment, and the new id carries what it read
     assert draws == [0xABA, int.from_bytes(b"\xab" * 8, "big")]
     assert reads[:2] == [2, 8]

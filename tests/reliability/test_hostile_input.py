@@ -29,6 +29,7 @@ from handler import app
 from handler.store import table_definition
 from tests.support.backends import Service, make_client, new_service
 from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
+from tests.support.events import LambdaContext
 
 METADATA_FIELDS = {"RequestId", "Action", "Version", "Service", "Region"}
 QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
@@ -268,10 +269,6 @@ def _no_constants(name: str) -> Any:
 # --- tests -----------------------------------------------------------------------------------
 
 
-class _LambdaContext:
-    aws_request_id = "lambda-request-id"
-
-
 @pytest.fixture
 def moto_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     with mock_aws():
@@ -288,7 +285,7 @@ def send(moto_service: Service) -> Iterator[Sender]:
 
     def sender(sent: dict[str, Any]) -> tuple[int, str]:
         moto_service.calls.clear()
-        raw = app.lambda_handler(sent, _LambdaContext())  # type: ignore[arg-type]
+        raw = app.lambda_handler(sent, LambdaContext("lambda-request-id"))  # type: ignore[arg-type]
         outcome = check_answer(raw, sent, moto_service.calls)
         outcomes[outcome] += 1
         stored[0] += outcome[0] == 200
