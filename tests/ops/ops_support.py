@@ -1,8 +1,7 @@
 """Helpers for the operations tests: request bodies, EMF parsing, handler processes.
 
-conftest.py imports moto before anything imports handler.app, so moto can intercept every boto3
-client this process makes; the handler's settings come from the environment set here (each ops
-test module imports this one when it is collected, before any test runs).
+The handler's environment comes from tests/conftest.py; conftest.py here provides handler.app
+over moto in this process, and a moto server for the handler processes started from here.
 """
 
 from __future__ import annotations
@@ -19,11 +18,7 @@ import boto3
 from handler.store import table_definition
 
 REPO = Path(__file__).resolve().parents[2]
-os.environ.setdefault("TABLE_NAME", "im-conversations-test")
-os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
 
 def group_chat(**fields: Any) -> dict[str, Any]:
