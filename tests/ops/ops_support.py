@@ -73,20 +73,30 @@ def handler_process_env(endpoint: str, table_name: str, **extra: str) -> dict[st
     }
 
 
+def run_script(
+    script: str, *args: str, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run tests/ops/`script` in a fresh process, which must succeed."""
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "ops" / script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return finished
+
+
 def run_handler(
     tmp_path: Path, events: list[dict[str, Any]], env: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
     """Serve the events in a fresh handler process: (all it printed, what run_handler.py saw)."""
     events_file, result_file = tmp_path / "events.json", tmp_path / "result.json"
     events_file.write_text(json.dumps(events), encoding="utf-8")
-    finished = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "ops" / "run_handler.py"), events_file, result_file],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    finished = run_script(
+        "run_handler.py", str(events_file), str(result_file), env=env, timeout=120
     )
-    assert finished.returncode == 0, finished.stderr
     result = json.loads(result_file.read_text(encoding="utf-8"))
     return finished.stdout + finished.stderr, result

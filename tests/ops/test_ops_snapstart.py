@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 from types import ModuleType
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from ops_support import REPO, create_table, group_chat, handler_process_env
+from ops_support import create_table, group_chat, handler_process_env, run_script
 
 from handler.domain import CreateCommand, plan_new_conversation
 from handler.store import ConflictRetry, DynamoDBConversationStore
@@ -35,20 +33,9 @@ def test_children_forked_from_one_initialized_handler_draw_apart_and_their_clien
     create_table(moto_endpoint, "snapstart")
     env = handler_process_env(moto_endpoint, "snapstart", POWERTOOLS_LOG_LEVEL="WARNING")
     # When every child, started together, creates a single chat and group chats through it
-    finished = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "ops" / "fork_probe.py"),
-            str(CHILDREN),
-            str(CREATES_PER_CHILD),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    finished = run_script(
+        "fork_probe.py", str(CHILDREN), str(CREATES_PER_CHILD), env=env, timeout=300
     )
-    assert finished.returncode == 0, finished.stderr
     reports = json.loads(finished.stdout.splitlines()[-1])
     # Then every child's client worked: each request was answered 200
     assert [report.get("error") for report in reports] == [None] * CHILDREN
