@@ -16,9 +16,10 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from scripts.dynamodb_local import STOP_TIMEOUT_S, stop
+
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
-STOP_SECONDS = 10
 # Enough of a server's last words to say why it failed to start.
 KEPT_OUTPUT_LINES = 200
 RUNNER_BANNER = r"CreateConversation on (http://127\.0\.0\.1:\d+)"
@@ -44,7 +45,7 @@ def serving(command: list[str], banner: str, env: Mapping[str, str] | None = Non
             raise RuntimeError(f"{' '.join(command)} did not start:\n{output.last_lines()}")
         yield url
     finally:
-        _stop(process)
+        stop(process)
         output.close()
 
 
@@ -92,7 +93,7 @@ class _Output:
 
     def close(self) -> None:
         """Once the process has ended: the rest of its output read, and the pipe closed."""
-        self._reader.join(STOP_SECONDS)
+        self._reader.join(STOP_TIMEOUT_S)
         if self._stream is not None and not self._reader.is_alive():
             self._stream.close()
 
@@ -105,12 +106,3 @@ class _Output:
                 self._url = found.group(1)
                 self._banner_or_end.set()
         self._banner_or_end.set()
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
