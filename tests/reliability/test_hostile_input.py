@@ -29,10 +29,9 @@ from handler import app
 from handler.store import table_definition
 from tests.support.backends import Service, make_client, new_service
 from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
-from tests.support.events import LambdaContext
+from tests.support.events import CREATE_QUERY, LambdaContext
 
 METADATA_FIELDS = {"RequestId", "Action", "Version", "Service", "Region"}
-QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
 MAX_BODY = 64 * 1024
 STORED_BEFORE_RESET = 50
 
@@ -57,7 +56,7 @@ def event(
     *,
     version: str = "2.0",
     method: str = "POST",
-    query: dict[str, str] | None = QUERY,
+    query: dict[str, str] | None = CREATE_QUERY,
     headers: dict[str, str] | None = None,
     is_base64: bool = False,
 ) -> dict[str, Any]:
@@ -382,7 +381,7 @@ def test_methods_query_strings_and_content_types(send: Sender) -> None:
     )
     queries = st.one_of(
         st.none(),
-        st.just(QUERY),
+        st.just(CREATE_QUERY),
         st.dictionaries(st.sampled_from(["Action", "Version", "action", "version", "X"]),
                         st.sampled_from(["CreateConversation", "2020-12-01", "", " ",
                                          "createconversation", "2020-12-1", "CreateConversation "])

@@ -19,9 +19,9 @@ from handler.errors import ApiError, ErrorCode, describe
 from handler.gateway import HttpRequest, http_response, parse_event
 from handler.request_parsing import parse_create_request
 from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
+from tests.support.events import CREATE_QUERY
 
 MAX_BODY = 64 * 1024
-CREATE_QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
 BODY = '{"AppId":10,"OwnerUserId":10001,"ConversationCoreInfo":{"ConversationType":2}}'
 METADATA = {
     "RequestId": "req-1",
