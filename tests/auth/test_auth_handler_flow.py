@@ -18,14 +18,12 @@ from signing_support import ACCESS_KEY_ID, BODY, SECRET, WRONG_SECRET, sdk_signe
 
 from handler.gateway import MAX_BODY_BYTES, HttpRequest
 from handler.store import rate_counter_key, table_definition
+from tests.support.events import LambdaContext
 
 TABLE = "auth-flow-test"
 KEYS = json.dumps({ACCESS_KEY_ID: {"SecretAccessKey": SECRET, "AppIds": [10, 11]}})
 CALLER_ARN = "arn:aws:iam::123456789012:user/im-backend"
-
-
-class Context:
-    aws_request_id = "lambda-request-id"
+CONTEXT = LambdaContext("lambda-request-id")
 
 
 @pytest.fixture
@@ -74,7 +72,7 @@ def http_api_event(request: HttpRequest, *, iam_caller: str | None = None) -> di
 
 
 def call(app: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = app.lambda_handler(event, Context())
+    response = app.lambda_handler(event, CONTEXT)
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -227,7 +225,7 @@ def test_no_log_line_or_response_carries_the_secret(load_app, capsys):
         http_api_event(signed_now(body=body_for(app_id=99))),
         http_api_event(sdk_signed_request(body=BODY)),  # stale X-Date
     ]
-    bodies = [app.lambda_handler(event, Context())["body"] for event in events]
+    bodies = [app.lambda_handler(event, CONTEXT)["body"] for event in events]
     # Then neither the responses nor anything logged contains the secret
     logged = capsys.readouterr()
     assert all(SECRET not in body for body in bodies)

@@ -8,18 +8,16 @@ tampered with in transit by a transport adapter, after the SDK has signed them.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -30,12 +28,11 @@ from volcengine.base.Service import Service
 from volcengine.Credentials import Credentials
 from volcengine.ServiceInfo import ServiceInfo
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.servers import local_runner
+
 ACCESS_KEY_ID = "AKLTsdkclient"
 SECRET = "c2RrLWNsaWVudC1zZWNyZXQ="  # noqa: S105 - a test key
 APP_ID, FOREIGN_APP_ID = 7001, 7002
-BANNER = re.compile(r"http://127\.0\.0\.1:(\d+)")
-STARTUP_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
@@ -48,55 +45,22 @@ def keys_file(tmp_path_factory) -> Path:
     return path
 
 
-def start_runner(keys_file: Path, **environ: str) -> tuple[subprocess.Popen[str], str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AUTH_", "DYNAMODB_", "RATE_LIMIT"))
-    }
-    env.update(
-        PORT="0",
+@contextmanager
+def signature_runner(keys_file: Path, **environ: str) -> Iterator[str]:
+    """The runner checking signatures against `keys_file`; yields its host (127.0.0.1:port)."""
+    with local_runner(
+        inherit_except=("AUTH_", "DYNAMODB_", "RATE_LIMIT"),
         AUTH_MODE="signature",
         AUTH_KEYS_FILE=str(keys_file),
-        PYTHONUNBUFFERED="1",
         **environ,
-    )
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "scripts" / "local_server.py")],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    banner: list[str] = []
-    reader = threading.Thread(target=lambda: banner.append(process.stdout.readline()))
-    reader.start()
-    reader.join(STARTUP_SECONDS)
-    match = BANNER.search(banner[0]) if banner else None
-    if match is None:
-        process.kill()
-        output = banner[0] if banner else ""
-        raise RuntimeError(f"the local runner did not start: {output}{process.stdout.read()}")
-    # Keep draining the access log so the runner never blocks on a full pipe.
-    threading.Thread(target=process.stdout.read, daemon=True).start()
-    return process, f"127.0.0.1:{match.group(1)}"
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    ) as url:
+        yield urlsplit(url).netloc
 
 
 @pytest.fixture(scope="module")
 def runner(keys_file) -> Iterator[str]:
-    process, host = start_runner(keys_file, RATE_LIMIT_PER_SECOND="100000")
-    yield host
-    stop(process)
+    with signature_runner(keys_file, RATE_LIMIT_PER_SECOND="100000") as host:
+        yield host
 
 
 class Tamper(HTTPAdapter):
@@ -270,11 +234,10 @@ def test_the_limiter_holds_its_limit_under_a_burst_from_many_threads(keys_file, 
     if backend == "dynamodb-local":
         endpoint = request.getfixturevalue("ddblocal_endpoint")
         storage = {"DYNAMODB_ENDPOINT_URL": endpoint, "TABLE_NAME": f"burst-{uuid.uuid4().hex}"}
-    process, host = start_runner(keys_file, RATE_LIMIT_PER_SECOND=str(limit), **storage)
     outcomes: list[tuple[int, str | None]] = []
     lock = threading.Lock()
 
-    def burst() -> None:
+    def burst(host: str) -> None:
         client = Client(host)
         for _ in range(per_thread):
             status, payload = client.create({**single_chat(), "IdempotentId": None})
@@ -282,17 +245,15 @@ def test_the_limiter_holds_its_limit_under_a_burst_from_many_threads(keys_file, 
             with lock:
                 outcomes.append((status, code))
 
-    try:
+    with signature_runner(keys_file, RATE_LIMIT_PER_SECOND=str(limit), **storage) as host:
         # When 12 threads send 5 creates each, as fast as they can
         started = time.time()
-        workers = [threading.Thread(target=burst) for _ in range(threads)]
+        workers = [threading.Thread(target=burst, args=(host,)) for _ in range(threads)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
         ended = time.time()
-    finally:
-        stop(process)
     # Then every request was either created or refused with FlowLimitExceeded 429
     admitted = sum(status == 200 for status, _ in outcomes)
     assert len(outcomes) == threads * per_thread

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from tests.support.backends import Service
+from tests.support.contract import INFO_FIELDS
 from tests.support.faults import error_response, inject
 
 GROUP = {
@@ -25,11 +26,6 @@ SINGLE = {
     "OtherUserId": 10002,
     "ConversationCoreInfo": {"ConversationType": 1, "Name": "first"},
 }
-INFO_FIELDS = {
-    "ConversationShortId", "AppId", "InboxType", "ConversationType", "Name", "AvatarUrl",
-    "Description", "Notice", "Ext", "OwnerUserId", "CreatorUserId", "Status", "CreateTime",
-    "ModifyTime", "MemberCount", "OnlineCount",
-}  # fmt: skip
 
 
 def with_changes(body: dict[str, Any], **changes: Any) -> dict[str, Any]:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import importlib
 import io
-import subprocess
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 from moto import mock_aws
-from ops_support import wait_for_url
 
 from handler.store import table_definition
+from tests.support.servers import moto_server
 
 
 @pytest.fixture
@@ -40,17 +38,7 @@ def log_output(app: ModuleType) -> Iterator[io.StringIO]:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def moto_endpoint() -> Iterator[str]:
     """A moto server in its own process: DynamoDB at http://127.0.0.1:<free port>."""
-    log = tmp_path_factory.mktemp("moto") / "server.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield wait_for_url(log, server, r"Running on (http://127\.0\.0\.1:\d+)")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with moto_server() as url:
+        yield url

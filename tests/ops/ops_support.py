@@ -1,20 +1,15 @@
-"""Helpers for the operations tests: API Gateway events, EMF parsing, handler processes.
+"""Helpers for the operations tests: request bodies, EMF parsing, handler processes.
 
-conftest.py imports moto and then this module before anything imports handler.app, so moto can
-intercept every boto3 client this process makes, and the handler's settings come from the
-environment set here.
+The handler's environment comes from tests/conftest.py; conftest.py here provides handler.app
+over moto in this process, and a moto server for the handler processes started from here.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,57 +18,7 @@ import boto3
 from handler.store import table_definition
 
 REPO = Path(__file__).resolve().parents[2]
-os.environ.setdefault("TABLE_NAME", "im-conversations-test")
-os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-ROUTE = "Action=CreateConversation&Version=2020-12-01"
-SERVER_STARTUP_SECONDS = 30
-
-
-class StaticBody:
-    """The raw body of a botocore response that a test makes up (an injected fault)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-
-class FakeContext:
-    def __init__(self) -> None:
-        self.aws_request_id = f"lambda-{uuid.uuid4()}"
-
-
-def api_event(
-    body: str | bytes | dict[str, Any],
-    *,
-    method: str = "POST",
-    query: str = ROUTE,
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as API Gateway sends it."""
-    if isinstance(body, dict):
-        body = json.dumps(body)
-    if isinstance(body, bytes):
-        body = body.decode("utf-8")
-    parameters = dict(pair.split("=", 1) for pair in query.split("&") if pair)
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": query,
-        "queryStringParameters": parameters or None,
-        "headers": {"content-type": "application/json"},
-        "requestContext": {
-            "http": {"method": method, "path": "/"},
-            "requestId": request_id or f"apigw-{uuid.uuid4()}",
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 def group_chat(**fields: Any) -> dict[str, Any]:
@@ -104,19 +49,6 @@ def metric_names(document: dict[str, Any]) -> set[str]:
     }
 
 
-def wait_for_url(log: Path, process: subprocess.Popen[bytes], pattern: str) -> str:
-    """The URL a starting server prints once it listens (port 0: the OS picked a free one)."""
-    deadline = time.monotonic() + SERVER_STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        found = re.search(pattern, log.read_text(encoding="utf-8", errors="replace"))
-        if found:
-            return found.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')}")
-
-
 def create_table(endpoint: str, table_name: str) -> None:
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
     client.create_table(**table_definition(table_name))
@@ -141,20 +73,30 @@ def handler_process_env(endpoint: str, table_name: str, **extra: str) -> dict[st
     }
 
 
+def run_script(
+    script: str, *args: str, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run tests/ops/`script` in a fresh process, which must succeed."""
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "ops" / script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return finished
+
+
 def run_handler(
     tmp_path: Path, events: list[dict[str, Any]], env: dict[str, str]
 ) -> tuple[str, dict[str, Any]]:
     """Serve the events in a fresh handler process: (all it printed, what run_handler.py saw)."""
     events_file, result_file = tmp_path / "events.json", tmp_path / "result.json"
     events_file.write_text(json.dumps(events), encoding="utf-8")
-    finished = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "ops" / "run_handler.py"), events_file, result_file],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    finished = run_script(
+        "run_handler.py", str(events_file), str(result_file), env=env, timeout=120
     )
-    assert finished.returncode == 0, finished.stderr
     result = json.loads(result_file.read_text(encoding="utf-8"))
     return finished.stdout + finished.stderr, result

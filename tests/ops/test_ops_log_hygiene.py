@@ -12,7 +12,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ops_support import api_event, create_table, group_chat, handler_process_env, run_handler
+from ops_support import create_table, group_chat, handler_process_env, run_handler
+
+from tests.support.events import http_api_event
 
 MARKER = f"body-marker-{uuid.uuid4().hex}"
 SECRET_KEY = f"secret-key-{uuid.uuid4().hex}"
@@ -29,15 +31,15 @@ def requests_carrying_the_marker() -> list[dict[str, Any]]:
     created = group_chat(IdempotentId=MARKER, ConversationCoreInfo=core)
     single = group_chat(OtherUserId=10002, ConversationCoreInfo={**core, "ConversationType": 1})
     return [
-        api_event(created, request_id="request-created"),
-        api_event(created, request_id="request-existing"),
-        api_event(single, request_id="request-single"),
-        api_event(
+        http_api_event(created, request_id="request-created"),
+        http_api_event(created, request_id="request-existing"),
+        http_api_event(single, request_id="request-single"),
+        http_api_event(
             group_chat(ConversationCoreInfo={**core, "Ext": {MARKER * 3: "v"}}),
             request_id="request-bad-ext-key",
         ),
-        api_event(group_chat(AppId=MARKER), request_id="request-bad-type"),
-        api_event(f'{{"AppId": 10, "Name": "{MARKER}", ', request_id="request-bad-json"),
+        http_api_event(group_chat(AppId=MARKER), request_id="request-bad-type"),
+        http_api_event(f'{{"AppId": 10, "Name": "{MARKER}", ', request_id="request-bad-json"),
     ]
 
 

@@ -6,15 +6,17 @@ import json
 from types import ModuleType
 
 import pytest
-from ops_support import FakeContext, api_event, group_chat
+from ops_support import group_chat
+
+from tests.support.events import LambdaContext, http_api_event
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "HEAD"])
 def test_any_method_but_post_gets_405_with_an_allow_header(app: ModuleType, method: str) -> None:
     # Given a request with another method
-    event = api_event(group_chat(), method=method)
+    event = http_api_event(group_chat(), method=method)
     # When it is handled
-    response = app.lambda_handler(event, FakeContext())
+    response = app.lambda_handler(event, LambdaContext())
     # Then it is MethodNotAllowed, and the Allow header names POST
     assert response["statusCode"] == 405
     assert response["headers"]["Allow"] == "POST"
@@ -23,8 +25,8 @@ def test_any_method_but_post_gets_405_with_an_allow_header(app: ModuleType, meth
 
 def test_other_errors_and_successes_carry_no_allow_header(app: ModuleType) -> None:
     # Given a refused POST and a successful one
-    refused = app.lambda_handler(api_event(b"{"), FakeContext())
-    created = app.lambda_handler(api_event(group_chat()), FakeContext())
+    refused = app.lambda_handler(http_api_event(b"{"), LambdaContext())
+    created = app.lambda_handler(http_api_event(group_chat()), LambdaContext())
     # Then neither has an Allow header: only a 405 is about methods
     assert (refused["statusCode"], created["statusCode"]) == (400, 200)
     assert "Allow" not in refused["headers"]

@@ -10,14 +10,7 @@ from typing import Any
 import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
-from ops_support import (
-    FakeContext,
-    StaticBody,
-    api_event,
-    emf_documents,
-    group_chat,
-    metric_names,
-)
+from ops_support import emf_documents, group_chat, metric_names
 
 from handler.telemetry import (
     CONVERSATION_CREATED,
@@ -25,27 +18,20 @@ from handler.telemetry import (
     DYNAMODB_RETRY,
     error_metric,
 )
+from tests.support.events import LambdaContext, http_api_event
+from tests.support.faults import error_response
+
+THROTTLING_MESSAGE = "Rate of requests exceeds the allowed throughput."
 
 
 def invoke(app: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
-    return app.lambda_handler(event, FakeContext())
+    return app.lambda_handler(event, LambdaContext())
 
 
 def only_emf_document(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     documents = emf_documents(capsys.readouterr().out)
     assert len(documents) == 1, documents
     return documents[0]
-
-
-def throttled(request: Any, **_: Any) -> AWSResponse:
-    body = json.dumps(
-        {
-            "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-            "message": "Rate of requests exceeds the allowed throughput.",
-        }
-    ).encode()
-    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"}
-    return AWSResponse(request.url, 400, headers, StaticBody(body))
 
 
 @pytest.fixture
@@ -57,10 +43,10 @@ def throttle(app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[
     """
     remaining: list[int] = []
 
-    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
+    def before_send(**_: Any) -> AWSResponse | None:
         if remaining and remaining[0] > 0:
             remaining[0] -= 1
-            return throttled(request, **kwargs)
+            return error_response(400, "ThrottlingException", THROTTLING_MESSAGE)
         return None
 
     monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _seconds: None)
@@ -78,7 +64,7 @@ def test_a_created_conversation_is_counted_in_the_configured_namespace(
     # Given a new group chat
     capsys.readouterr()
     # When it is created
-    response = invoke(app, api_event(group_chat(IdempotentId="metrics-created")))
+    response = invoke(app, http_api_event(group_chat(IdempotentId="metrics-created")))
     # Then one EMF document counts it, under the namespace and service from the settings
     assert response["statusCode"] == 200
     document = only_emf_document(capsys)
@@ -94,10 +80,10 @@ def test_an_existing_conversation_is_counted_apart_from_created_ones(
     app: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a conversation created with an IdempotentId
-    invoke(app, api_event(group_chat(IdempotentId="metrics-existing")))
+    invoke(app, http_api_event(group_chat(IdempotentId="metrics-existing")))
     capsys.readouterr()
     # When the same request comes again
-    response = invoke(app, api_event(group_chat(IdempotentId="metrics-existing")))
+    response = invoke(app, http_api_event(group_chat(IdempotentId="metrics-existing")))
     # Then the EMF document counts an existing conversation, not a created one
     assert json.loads(response["body"])["Result"]["Exist"] is True
     document = only_emf_document(capsys)
@@ -108,12 +94,15 @@ def test_an_existing_conversation_is_counted_apart_from_created_ones(
 @pytest.mark.parametrize(
     ("event", "code"),
     [
-        (api_event(group_chat(), query="Version=2020-12-01"), "MissingParameter"),
-        (api_event(group_chat(AppId="10")), "InvalidParameter"),
-        (api_event(b"{not json"), "InvalidParameter"),
-        (api_event(group_chat(), query="Action=Nope&Version=2020-12-01"), "InvalidActionOrVersion"),
-        (api_event(group_chat(), method="GET"), "MethodNotAllowed"),
-        (api_event("x" * (64 * 1024 + 1)), "RequestEntityTooLarge"),
+        (http_api_event(group_chat(), query={"Version": "2020-12-01"}), "MissingParameter"),
+        (http_api_event(group_chat(AppId="10")), "InvalidParameter"),
+        (http_api_event(b"{not json"), "InvalidParameter"),
+        (
+            http_api_event(group_chat(), query={"Action": "Nope", "Version": "2020-12-01"}),
+            "InvalidActionOrVersion",
+        ),
+        (http_api_event(group_chat(), method="GET"), "MethodNotAllowed"),
+        (http_api_event("x" * (64 * 1024 + 1)), "RequestEntityTooLarge"),
     ],
 )
 def test_each_refused_request_is_counted_under_its_error_code(
@@ -147,7 +136,7 @@ def test_a_throttled_attempt_is_counted_as_a_dynamodb_retry(
     throttle.append(1)
     capsys.readouterr()
     # When a conversation is created
-    response = invoke(app, api_event(group_chat(IdempotentId="metrics-retry")))
+    response = invoke(app, http_api_event(group_chat(IdempotentId="metrics-retry")))
     # Then botocore's retry succeeded, and the invocation counts one retry beside the creation
     assert response["statusCode"] == 200
     document = only_emf_document(capsys)
@@ -162,7 +151,7 @@ def test_storage_that_stays_throttled_counts_every_retry_and_the_503(
     throttle.append(1_000)
     capsys.readouterr()
     # When a conversation is requested
-    response = invoke(app, api_event(group_chat(IdempotentId="metrics-throttled")))
+    response = invoke(app, http_api_event(group_chat(IdempotentId="metrics-throttled")))
     # Then the caller gets ServiceUnavailableTemp, and each retry botocore made is counted
     assert response["statusCode"] == 503
     document = only_emf_document(capsys)
@@ -179,9 +168,9 @@ def test_every_output_line_carries_its_own_request_id(
     first, second = "apigw-request-first", "apigw-request-second"
     capsys.readouterr()
     # When both are handled, one created and one refused
-    created = invoke(app, api_event(group_chat(), request_id=first))
+    created = invoke(app, http_api_event(group_chat(), request_id=first))
     success_document = only_emf_document(capsys)
-    invoke(app, api_event(b"[]", request_id=second))
+    invoke(app, http_api_event(b"[]", request_id=second))
     # Then the success's one line, its EMF document, names its request and conversation
     short_id = json.loads(created["body"])["Result"]["ConversationShortId"]
     assert success_document["request_id"] == first
@@ -199,9 +188,9 @@ def test_without_a_gateway_request_id_the_lambda_request_id_correlates(
     app: ModuleType, log_output: Any, capsys: pytest.CaptureFixture[str], body: Any
 ) -> None:
     # Given an event whose requestContext has no requestId
-    event = api_event(body)
+    event = http_api_event(body)
     del event["requestContext"]["requestId"]
-    context = FakeContext()
+    context = LambdaContext()
     capsys.readouterr()
     # When it is handled
     response = app.lambda_handler(event, context)

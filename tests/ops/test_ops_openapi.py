@@ -8,7 +8,6 @@ content type, and never a server error.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -16,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ops_support import REPO, wait_for_url
 
 from scripts import openapi
+from tests.support.servers import local_runner
 
 SCHEMATHESIS_CHECKS = (
     "not_a_server_error",
@@ -35,26 +34,10 @@ RUN_TIMEOUT_SECONDS = 600
 
 
 @pytest.fixture(scope="module")
-def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def local_server() -> Iterator[str]:
     """`make serve` on a port the OS picks, with its embedded DynamoDB."""
-    log = tmp_path_factory.mktemp("serve") / "server.log"
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DYNAMODB_ENDPOINT_URL", "TABLE_NAME"}
-    }
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "local_server.py")],
-            env={**env, "PORT": "0"},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield wait_for_url(log, server, r"on (http://127\.0\.0\.1:\d+)")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with local_runner(inherit_except=("DYNAMODB_ENDPOINT_URL", "TABLE_NAME")) as url:
+        yield url
 
 
 def test_the_committed_document_is_the_one_the_models_generate() -> None:

@@ -9,25 +9,17 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 from types import ModuleType
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from ops_support import (
-    REPO,
-    FakeContext,
-    StaticBody,
-    api_event,
-    create_table,
-    group_chat,
-    handler_process_env,
-)
+from ops_support import create_table, group_chat, handler_process_env, run_script
 
 from handler.domain import CreateCommand, plan_new_conversation
 from handler.store import ConflictRetry, DynamoDBConversationStore
+from tests.support.events import LambdaContext, http_api_event
+from tests.support.faults import error_response
 
 CHILDREN = 4
 CREATES_PER_CHILD = 12
@@ -41,20 +33,9 @@ def test_children_forked_from_one_initialized_handler_draw_apart_and_their_clien
     create_table(moto_endpoint, "snapstart")
     env = handler_process_env(moto_endpoint, "snapstart", POWERTOOLS_LOG_LEVEL="WARNING")
     # When every child, started together, creates a single chat and group chats through it
-    finished = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "ops" / "fork_probe.py"),
-            str(CHILDREN),
-            str(CREATES_PER_CHILD),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    finished = run_script(
+        "fork_probe.py", str(CHILDREN), str(CREATES_PER_CHILD), env=env, timeout=300
     )
-    assert finished.returncode == 0, finished.stderr
     reports = json.loads(finished.stdout.splitlines()[-1])
     # Then every child's client worked: each request was answered 200
     assert [report.get("error") for report in reports] == [None] * CHILDREN
@@ -94,7 +75,7 @@ def test_each_id_draw_reads_os_randomness_when_it_is_made(
     monkeypatch.setattr(random, "_urandom", fixed_urandom)
     # When the handler draws, and when it creates a conversation
     draws = [app.entropy.random_bits(12), app.entropy.random_bits(64)]
-    response = app.lambda_handler(api_event(group_chat()), FakeContext())
+    response = app.lambda_handler(http_api_event(group_chat()), LambdaContext())
     # Then each draw read the OS source at that moment, and the new id carries what it read
     assert draws == [0xABA, int.from_bytes(b"\xab" * 8, "big")]
     assert reads[:2] == [2, 8]
@@ -103,14 +84,13 @@ def test_each_id_draw_reads_os_randomness_when_it_is_made(
     assert short_id & 0xFFF == 0xABA
 
 
-def transaction_conflict(request: Any, **_: Any) -> AWSResponse:
-    body = {
-        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-        "Message": "Transaction cancelled [None, TransactionConflict]",
-        "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
-    }
-    headers = {"Content-Type": "application/x-amz-json-1.0"}
-    return AWSResponse(request.url, 400, headers, StaticBody(json.dumps(body).encode()))
+def transaction_conflict() -> AWSResponse:
+    return error_response(
+        400,
+        "TransactionCanceledException",
+        "Transaction cancelled [None, TransactionConflict]",
+        CancellationReasons=[{"Code": "None"}, {"Code": "TransactionConflict"}],
+    )
 
 
 @pytest.mark.parametrize(("os_byte", "expected_share"), [(0x00, 0.0), (0xFF, 1.0)])
@@ -121,10 +101,10 @@ def test_conflict_back_off_jitter_reads_os_randomness_when_it_is_drawn(
     monkeypatch.setattr(random, "_urandom", lambda size: bytes([os_byte]) * size)
     conflicts = [1]
 
-    def before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
+    def before_send(**_: Any) -> AWSResponse | None:
         if conflicts[0]:
             conflicts[0] -= 1
-            return transaction_conflict(request, **kwargs)
+            return transaction_conflict()
         return None
 
     client = app.store._client

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ops_support import api_event, create_table, group_chat, handler_process_env, run_handler
+from ops_support import create_table, group_chat, handler_process_env, run_handler
+
+from tests.support.events import http_api_event
 
 MARKER = f"body-marker-{uuid.uuid4().hex}"
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -54,7 +56,7 @@ def lambda_env(endpoint: str, table: str, daemon: socket.socket, **extra: str) -
 
 def one_request() -> list[dict[str, Any]]:
     core = {"ConversationType": 2, "Name": MARKER}
-    return [api_event(group_chat(IdempotentId=MARKER, ConversationCoreInfo=core))]
+    return [http_api_event(group_chat(IdempotentId=MARKER, ConversationCoreInfo=core))]
 
 
 def test_in_lambda_each_invocation_and_its_dynamodb_call_are_traced_without_the_body(

@@ -28,32 +28,10 @@ from moto import mock_aws
 from handler import app
 from handler.store import table_definition
 from tests.support.backends import Service, make_client, new_service
+from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
+from tests.support.events import CREATE_QUERY, LambdaContext
 
-# The contract's error table: Code -> (HTTP status, CodeN or None).
-CONTRACT_ERRORS: dict[str, tuple[int, int | None]] = {
-    "MissingParameter": (400, 100002),
-    "InvalidParameter": (400, None),
-    "InvalidActionOrVersion": (404, 100008),
-    "MethodNotAllowed": (405, None),
-    "RequestEntityTooLarge": (413, None),
-    "MissingAuthenticationToken": (401, 100003),
-    "MissingSignature": (401, 100005),
-    "InvalidTimestamp": (400, 100006),
-    "InvalidAccessKey": (401, 100009),
-    "SignatureDoesNotMatch": (401, 100010),
-    "AccessDenied": (403, 100013),
-    "FlowLimitExceeded": (429, None),
-    "InternalError": (500, 100014),
-    "ServiceUnavailableTemp": (503, None),
-    "InternalServiceTimeout": (504, 100016),
-}
-INFO_FIELDS = {
-    "ConversationShortId", "AppId", "InboxType", "ConversationType", "Name", "AvatarUrl",
-    "Description", "Notice", "Ext", "OwnerUserId", "CreatorUserId", "Status", "CreateTime",
-    "ModifyTime", "MemberCount", "OnlineCount",
-}  # fmt: skip
 METADATA_FIELDS = {"RequestId", "Action", "Version", "Service", "Region"}
-QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
 MAX_BODY = 64 * 1024
 STORED_BEFORE_RESET = 50
 
@@ -78,7 +56,7 @@ def event(
     *,
     version: str = "2.0",
     method: str = "POST",
-    query: dict[str, str] | None = QUERY,
+    query: dict[str, str] | None = CREATE_QUERY,
     headers: dict[str, str] | None = None,
     is_base64: bool = False,
 ) -> dict[str, Any]:
@@ -290,10 +268,6 @@ def _no_constants(name: str) -> Any:
 # --- tests -----------------------------------------------------------------------------------
 
 
-class _LambdaContext:
-    aws_request_id = "lambda-request-id"
-
-
 @pytest.fixture
 def moto_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     with mock_aws():
@@ -310,7 +284,7 @@ def send(moto_service: Service) -> Iterator[Sender]:
 
     def sender(sent: dict[str, Any]) -> tuple[int, str]:
         moto_service.calls.clear()
-        raw = app.lambda_handler(sent, _LambdaContext())  # type: ignore[arg-type]
+        raw = app.lambda_handler(sent, LambdaContext("lambda-request-id"))  # type: ignore[arg-type]
         outcome = check_answer(raw, sent, moto_service.calls)
         outcomes[outcome] += 1
         stored[0] += outcome[0] == 200
@@ -407,7 +381,7 @@ def test_methods_query_strings_and_content_types(send: Sender) -> None:
     )
     queries = st.one_of(
         st.none(),
-        st.just(QUERY),
+        st.just(CREATE_QUERY),
         st.dictionaries(st.sampled_from(["Action", "Version", "action", "version", "X"]),
                         st.sampled_from(["CreateConversation", "2020-12-01", "", " ",
                                          "createconversation", "2020-12-1", "CreateConversation "])

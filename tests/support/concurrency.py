@@ -15,7 +15,6 @@ import os
 import threading
 import time
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -116,11 +115,6 @@ def max_in_flight(answers: Iterable[Answer]) -> int:
     return most
 
 
-class _LambdaContext:
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-
 def _requester_process(
     environment: dict[str, str], threads: list[Rounds], barrier: Any, results: Any
 ) -> None:
@@ -129,7 +123,7 @@ def _requester_process(
         os.environ.update(environment)
         _count_dynamodb_traffic(report)
         from handler import app  # noqa: PLC0415 - must follow the environment, as at cold start
-        from tests.support.events import http_api_event  # noqa: PLC0415
+        from tests.support.events import LambdaContext, http_api_event  # noqa: PLC0415
 
         lock = threading.Lock()
 
@@ -139,7 +133,7 @@ def _requester_process(
                     event = http_api_event(body)
                     barrier.wait(timeout=BARRIER_TIMEOUT_S)
                     started = time.monotonic()
-                    raw = app.lambda_handler(event, _LambdaContext())  # type: ignore[arg-type]
+                    raw = app.lambda_handler(event, LambdaContext())  # type: ignore[arg-type]
                     ended = time.monotonic()
                     answer = Answer(
                         key, body, raw["statusCode"], json.loads(raw["body"]), started, ended

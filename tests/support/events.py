@@ -1,10 +1,12 @@
-"""API Gateway events as the two payload versions carry them, for handler tests."""
+"""API Gateway events as the two payload versions carry them, and Lambda's context, for handler
+tests."""
 
 from __future__ import annotations
 
 import base64
 import json
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 CREATE_QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
@@ -16,6 +18,7 @@ def http_api_event(
     method: str = "POST",
     query: dict[str, str] | None = CREATE_QUERY,
     base64_body: bool = False,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """Payload 2.0. `body` is a JSON-able value, or str/bytes sent as they are."""
     raw = _raw_body(body)
@@ -27,7 +30,7 @@ def http_api_event(
         "headers": {"content-type": "application/json"},
         "requestContext": {
             "http": {"method": method, "path": "/"},
-            "requestId": str(uuid.uuid4()),
+            "requestId": request_id or str(uuid.uuid4()),
         },
         "body": base64.b64encode(raw).decode() if base64_body else raw.decode("utf-8"),
         "isBase64Encoded": base64_body,
@@ -50,6 +53,13 @@ def rest_api_event(body: Any, *, method: str = "POST", base64_body: bool = False
         "body": base64.b64encode(raw).decode() if base64_body else raw.decode("utf-8"),
         "isBase64Encoded": base64_body,
     }
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """What the handler reads of Lambda's context object: the invocation's request id."""
+
+    aws_request_id: str = field(default_factory=lambda: f"lambda-{uuid.uuid4()}")
 
 
 def _raw_body(body: Any) -> bytes:

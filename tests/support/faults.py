@@ -34,11 +34,13 @@ _HTTP = URLLib3Session(timeout=30)
 WRITE_OPERATIONS = ("PutItem", "TransactWriteItems")
 
 
-class _RawBody:
+class RawBody:
+    """The raw body of an HTTP answer botocore did not receive but parses as if it had."""
+
     def __init__(self, body: bytes) -> None:
         self._body = body
 
-    def stream(self, **_: Any) -> Any:
+    def stream(self, **_: Any) -> Iterator[bytes]:
         yield self._body
 
 
@@ -52,7 +54,7 @@ def error_response(
         url="https://dynamodb.invalid/",
         status_code=status,
         headers={"x-amzn-RequestId": "injected", "Content-Type": "application/x-amz-json-1.0"},
-        raw=_RawBody(body.encode()),
+        raw=RawBody(body.encode()),
     )
 
 

@@ -50,6 +50,14 @@ def _standard_throttling_backoff_caps() -> list[float]:
     return [float(2**retry) for retry in range(ATTEMPTS - 1)]
 
 
+def assert_each_wait_within_standard_backoff(sleeps: list[float]) -> None:
+    assert len(sleeps) == ATTEMPTS - 1
+    assert all(
+        0 <= slept <= cap
+        for slept, cap in zip(sleeps, _standard_throttling_backoff_caps(), strict=True)
+    )
+
+
 @pytest.mark.usefixtures("throttled_with_a_hint")
 def test_the_dynamodb_client_ignores_the_hint(sleeps: list[float]) -> None:
     # Given the store's client, and DynamoDB throttling every attempt with a 20 s hint
@@ -58,11 +66,7 @@ def test_the_dynamodb_client_ignores_the_hint(sleeps: list[float]) -> None:
     with pytest.raises(ClientError, match="ThrottlingException"):
         client.get_item(TableName="t", Key={"PK": {"S": "k"}})
     # Then each wait stayed within standard mode's own throttling backoff
-    assert len(sleeps) == ATTEMPTS - 1
-    assert all(
-        0 <= slept <= cap
-        for slept, cap in zip(sleeps, _standard_throttling_backoff_caps(), strict=True)
-    )
+    assert_each_wait_within_standard_backoff(sleeps)
 
 
 @pytest.mark.usefixtures("throttled_with_a_hint")
@@ -73,11 +77,7 @@ def test_the_secrets_manager_client_ignores_the_hint(sleeps: list[float]) -> Non
     with pytest.raises(StoreUnavailableError):
         keys("AKLTone")
     # And each wait stayed within standard mode's own throttling backoff
-    assert len(sleeps) == ATTEMPTS - 1
-    assert all(
-        0 <= slept <= cap
-        for slept, cap in zip(sleeps, _standard_throttling_backoff_caps(), strict=True)
-    )
+    assert_each_wait_within_standard_backoff(sleeps)
 
 
 @pytest.mark.usefixtures("throttled_with_a_hint")

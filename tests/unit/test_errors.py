@@ -7,25 +7,7 @@ from botocore.exceptions import ClientError
 
 from handler.domain import ShortIdExhaustedError, StoreTimeoutError, StoreUnavailableError
 from handler.errors import INTERNAL_ERROR_MESSAGE, ApiError, ErrorBody, ErrorCode, describe
-
-# The contract's section 5, written out: Code -> (HTTP status, CodeN or None for "—").
-CONTRACT_ERROR_TABLE: dict[str, tuple[int, int | None]] = {
-    "MissingParameter": (400, 100002),
-    "InvalidParameter": (400, None),
-    "InvalidActionOrVersion": (404, 100008),
-    "MethodNotAllowed": (405, None),
-    "RequestEntityTooLarge": (413, None),
-    "MissingAuthenticationToken": (401, 100003),
-    "MissingSignature": (401, 100005),
-    "InvalidTimestamp": (400, 100006),
-    "InvalidAccessKey": (401, 100009),
-    "SignatureDoesNotMatch": (401, 100010),
-    "AccessDenied": (403, 100013),
-    "FlowLimitExceeded": (429, None),
-    "InternalError": (500, 100014),
-    "ServiceUnavailableTemp": (503, None),
-    "InternalServiceTimeout": (504, 100016),
-}
+from tests.support.contract import CONTRACT_ERRORS
 
 LEAKS = ("arn:aws:dynamodb", "123456789012", "AKIAIOSFODNN7EXAMPLE", "Traceback")
 INTERNAL_DETAILS = (
@@ -40,10 +22,10 @@ def test_the_error_codes_are_exactly_the_contract_table() -> None:
     known = {code.name: (code.http_status, code.code_n) for code in ErrorCode}
 
     # Then they are the contract's table, no more and no less
-    assert known == CONTRACT_ERROR_TABLE
+    assert known == CONTRACT_ERRORS
 
 
-@pytest.mark.parametrize(("name", "expected"), CONTRACT_ERROR_TABLE.items())
+@pytest.mark.parametrize(("name", "expected"), CONTRACT_ERRORS.items())
 def test_an_api_error_is_described_by_its_code(name: str, expected: tuple[int, int | None]) -> None:
     # Given an ApiError with a code from the table and a message
     error = ApiError(ErrorCode[name], "what went wrong")

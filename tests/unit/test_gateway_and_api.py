@@ -18,9 +18,10 @@ from handler.domain import Conversation, CreateOutcome
 from handler.errors import ApiError, ErrorCode, describe
 from handler.gateway import HttpRequest, http_response, parse_event
 from handler.request_parsing import parse_create_request
+from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
+from tests.support.events import CREATE_QUERY
 
 MAX_BODY = 64 * 1024
-CREATE_QUERY = {"Action": "CreateConversation", "Version": "2020-12-01"}
 BODY = '{"AppId":10,"OwnerUserId":10001,"ConversationCoreInfo":{"ConversationType":2}}'
 METADATA = {
     "RequestId": "req-1",
@@ -28,19 +29,6 @@ METADATA = {
     "Version": "2020-12-01",
     "Service": "rtc",
     "Region": "cn-north-1",
-}
-# Section 5 of the contract: the codes that carry a CodeN.
-CODE_N_BY_CODE = {
-    "MissingParameter": 100002,
-    "InvalidActionOrVersion": 100008,
-    "MissingAuthenticationToken": 100003,
-    "MissingSignature": 100005,
-    "InvalidTimestamp": 100006,
-    "InvalidAccessKey": 100009,
-    "SignatureDoesNotMatch": 100010,
-    "AccessDenied": 100013,
-    "InternalError": 100014,
-    "InternalServiceTimeout": 100016,
 }
 
 
@@ -423,24 +411,7 @@ def test_a_group_success_omits_other_user_and_counts_one_member(conversation_typ
 
     # Then every field but OtherUserId is present, with Exist true and one member
     info = payload["Result"]["ConversationInfo"]
-    assert set(info) == {
-        "ConversationShortId",
-        "AppId",
-        "InboxType",
-        "ConversationType",
-        "Name",
-        "AvatarUrl",
-        "Description",
-        "Notice",
-        "Ext",
-        "OwnerUserId",
-        "CreatorUserId",
-        "Status",
-        "CreateTime",
-        "ModifyTime",
-        "MemberCount",
-        "OnlineCount",
-    }
+    assert set(info) == INFO_FIELDS
     assert (info["ConversationType"], info["MemberCount"]) == (conversation_type, 1)
     assert payload["Result"]["Exist"] is True
     assert payload["ResponseMetadata"]["Region"] == "eu-west-1"
@@ -457,6 +428,7 @@ def test_an_error_payload_carries_code_n_only_where_the_table_has_one(code: Erro
 
     # Then it is the metadata plus Error, with CodeN exactly where the table has one
     expected_error: dict[str, Any] = {"Code": code.name, "Message": "what went wrong"}
-    if code.name in CODE_N_BY_CODE:
-        expected_error["CodeN"] = CODE_N_BY_CODE[code.name]
+    _, code_n = CONTRACT_ERRORS[code.name]
+    if code_n is not None:
+        expected_error["CodeN"] = code_n
     assert payload == {"ResponseMetadata": {**METADATA, "Error": expected_error}}
