@@ -59,10 +59,6 @@ test: system-deps lint typecheck
 	@if [ -x "$(PY313)" ]; then $(MAKE) --no-print-directory test-py313; \
 	else echo "note: $(PY313) is not here, so the suite did not run on Python 3.13"; fi
 
-# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 200 --no-package".
-bench: system-deps venv
-	$(VENV_PY) -m bench.run $(BENCH_ARGS)
-
 # A virtualenv per interpreter (.venv-py313, ...), synced from the same uv.lock as .venv.
 test-python: | $(UV)
 	@test -n "$(PY)" || { echo "usage: make test-python PY=/path/to/python3.x"; exit 2; }
@@ -120,3 +116,8 @@ sam-validate: $(SAM_STAMP)
 
 sam-build: $(SAM_STAMP)
 	$(SAM) build
+
+# After the build's variables: the package-size step uses the same pinned pip as `make build`.
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 200 --no-package".
+bench: system-deps venv $(BUILD_PIP_STAMP)
+	$(VENV_PY) -m bench.run $(BENCH_ARGS)
