@@ -19,7 +19,7 @@ from handler.telemetry import (
     error_metric,
 )
 from tests.support.events import LambdaContext, http_api_event
-from tests.support.faults import error_response
+from tests.support.faults import answer_instead, error_response
 
 THROTTLING_MESSAGE = "Rate of requests exceeds the allowed throughput."
 
@@ -38,15 +38,17 @@ def only_emf_document(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 def throttle(app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Answer the next N DynamoDB attempts with ThrottlingException (N: append to the list).
 
-    Registered first on the handler's own client, so it answers before moto does; botocore's
-    backoff sleep is skipped, since these tests count retries and do not time them.
+    Registered first on the handler's own client, so it answers in moto's place (the attempt
+    never reaches moto); botocore's backoff sleep is skipped, since these tests count retries and
+    do not time them.
     """
     remaining: list[int] = []
 
-    def before_send(**_: Any) -> AWSResponse | None:
+    def before_send(request: Any, **_: Any) -> AWSResponse | None:
         if remaining and remaining[0] > 0:
             remaining[0] -= 1
-            return error_response(400, "ThrottlingException", THROTTLING_MESSAGE)
+            throttled = error_response(400, "ThrottlingException", THROTTLING_MESSAGE)
+            return answer_instead(request, throttled)
         return None
 
     monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _seconds: None)
@@ -159,6 +161,10 @@ def test_storage_that_stays_throttled_counts_every_retry_and_the_503(
     assert retries >= 1, "the settings under test let botocore retry"
     assert metric_names(document) == {error_metric("ServiceUnavailableTemp"), DYNAMODB_RETRY}
     assert document[DYNAMODB_RETRY] == [1.0] * retries
+    # And the throttled attempts wrote nothing: once throttling stops, the same request creates
+    throttle.clear()
+    again = invoke(app, http_api_event(group_chat(IdempotentId="metrics-throttled")))
+    assert json.loads(again["body"])["Result"]["Exist"] is False
 
 
 def test_every_output_line_carries_its_own_request_id(

@@ -19,7 +19,7 @@ from ops_support import create_table, group_chat, handler_process_env, run_scrip
 from handler.domain import CreateCommand, plan_new_conversation
 from handler.store import ConflictRetry, DynamoDBConversationStore
 from tests.support.events import LambdaContext, http_api_event
-from tests.support.faults import error_response
+from tests.support.faults import answer_instead, error_response
 
 CHILDREN = 4
 CREATES_PER_CHILD = 12
@@ -101,10 +101,10 @@ def test_conflict_back_off_jitter_reads_os_randomness_when_it_is_drawn(
     monkeypatch.setattr(random, "_urandom", lambda size: bytes([os_byte]) * size)
     conflicts = [1]
 
-    def before_send(**_: Any) -> AWSResponse | None:
+    def before_send(request: Any, **_: Any) -> AWSResponse | None:
         if conflicts[0]:
             conflicts[0] -= 1
-            return transaction_conflict()
+            return answer_instead(request, transaction_conflict())
         return None
 
     client = app.store._client

@@ -72,13 +72,14 @@ def inject(
         if times is not None and fired[0] >= times:
             return None
         fired[0] += 1
-        return _answer(request, fault())
+        return answer_instead(request, fault())
 
     client.meta.events.register(f"before-send.dynamodb.{operation}", before_send)
     return fired
 
 
-def _answer(request: Any, outcome: AWSResponse | BaseException) -> AWSResponse:
+def answer_instead(request: Any, outcome: AWSResponse | BaseException) -> AWSResponse:
+    """From a before-send hook: `outcome` replaces the engine's answer to `request`."""
     if isinstance(outcome, BaseException):
         raise outcome
     # botocore runs every before-send handler, and moto answers from one of them: point the
@@ -210,7 +211,7 @@ def injected(
             return None
         with lock:
             injection.fired[fault.name] += 1
-        return _answer(request, fault.act(client, request))
+        return answer_instead(request, fault.act(client, request))
 
     events = [f"before-send.dynamodb.{operation}" for operation in operations]
     for event in events:
