@@ -241,7 +241,7 @@ class DynamoDBConversationStore:
             _call(
                 self._client.put_item,
                 TableName=self._table,
-                Item=self._conversation_item(new),
+                Item=self._conversation_item(new, encode_conversation(new.conversation)),
                 ConditionExpression=_NOT_EXISTS,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -249,8 +249,10 @@ class DynamoDBConversationStore:
             if _error_code(error) != "ConditionalCheckFailedException":
                 raise
             key = conversation_key(new.conversation.short_id)
-            existing: Item = error.response.get("Item") or self._read(key)  # type: ignore[assignment]
-            return self._own_write_or_collision(new, existing)
+            image: Item | None = error.response.get("Item")  # type: ignore[assignment]
+            if _is_own_write(new, self._image({key: image}, key)):
+                return CreateOutcome(new.conversation, existed=False)
+            raise ShortIdTakenError from None
         return CreateOutcome(new.conversation, existed=False)
 
     def _transact(
@@ -258,7 +260,7 @@ class DynamoDBConversationStore:
     ) -> CreateOutcome | None:
         shared = encode_conversation(new.conversation)
         items: list[TransactWriteItemTypeDef] = [
-            self._guarded_put(self._conversation_item(new)),
+            self._guarded_put(self._conversation_item(new, shared)),
             *(
                 self._guarded_put({**shared, "PK": {"S": key}, "Kind": {"S": kind}})
                 for kind, key in guarded
@@ -306,14 +308,12 @@ class DynamoDBConversationStore:
         """The refused item's ALL_OLD image; read only if the engine left it out."""
         return refused[key] or self._read(key)
 
-    def _own_write_or_collision(self, new: NewConversation, existing: Item) -> CreateOutcome:
-        if _is_own_write(new, existing):
-            return CreateOutcome(new.conversation, existed=False)
-        raise ShortIdTakenError
-
-    def _conversation_item(self, new: NewConversation) -> dict[str, AttributeValueTypeDef]:
+    def _conversation_item(
+        self, new: NewConversation, encoded: dict[str, AttributeValueTypeDef]
+    ) -> dict[str, AttributeValueTypeDef]:
+        """The conversation item: its `encoded` attributes, its key and the request's token."""
         return {
-            **encode_conversation(new.conversation),
+            **encoded,
             "PK": {"S": conversation_key(new.conversation.short_id)},
             "Kind": {"S": KIND_CONVERSATION},
             "WriteToken": {"S": new.write_token},
