@@ -107,6 +107,7 @@ _UNAVAILABLE_CODES = {
     "ServiceUnavailable",
 }
 BATCH_GET_MAX_KEYS = 100
+BATCH_WRITE_MAX_ITEMS = 25
 # A dissolved conversation is kept this long, so that a DestroyConversation retry still finds it
 # and succeeds; then DynamoDB's TTL deletes it (within days of expiry).
 DISSOLVED_RETENTION_SECONDS = 7 * 24 * 3600
@@ -557,6 +558,42 @@ class DynamoDBConversationStore:
                 expression.set(attribute, {"N": str(number)})
         if patch.ext is not None:
             expression.set("Ext", encode_ext(patch.ext))
+
+    def purge_members(self, app_id: int, short_id: int) -> int:
+        """Delete every member item of a dissolved conversation; answer how many were deleted.
+
+        Only the reaper calls this, after the dissolve committed: no answer reads these items
+        any more, since every read checks the conversation first.
+        """
+        pk = conversation_pk(app_id, short_id)
+        deleted = 0
+        start: dict[str, Any] | None = None
+        while True:
+            page = _call(
+                self._client.query,
+                TableName=self._table,
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :members)",
+                ExpressionAttributeValues={":pk": {"S": pk}, ":members": {"S": "M#"}},
+                ProjectionExpression="PK, SK",
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            keys = [{"PK": item["PK"], "SK": item["SK"]} for item in page["Items"]]
+            for chunk in _chunks(keys, BATCH_WRITE_MAX_ITEMS):
+                self._batch_delete(chunk)
+            deleted += len(keys)
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                return deleted
+
+    def _batch_delete(self, keys: Sequence[Key]) -> None:
+        pending = [{"DeleteRequest": {"Key": key}} for key in keys]
+        attempt = 0
+        while pending:
+            response = _call(self._client.batch_write_item, RequestItems={self._table: pending})
+            pending = response.get("UnprocessedItems", {}).get(self._table, [])
+            if pending:
+                self._sleep(min(self._retry.max_delay, self._retry.base_delay * 2**attempt))
+                attempt += 1
 
     def pause_before_retry(self, attempt: int) -> None:
         self._back_off(attempt, self._deadline())
