@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from handler.domain.users import UserRef
@@ -81,7 +81,7 @@ class Member:
             role = ROLE_MEMBER if self.role == ROLE_OWNER else self.role
         if role == self.role:
             return self
-        return Member(**{**self.__dict__, "role": role})
+        return replace(self, role=role)
 
 
 @dataclass(frozen=True)
