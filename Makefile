@@ -74,7 +74,7 @@ clean:
 	rm -rf $(VENV) $(VENV)-py* $(TOOLS) .cache .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # --- Lambda artifact and SAM --------------------------------------------------------------------
-# Absolute, because `sam build` runs build-CreateConversationFunction from a scratch directory.
+# Absolute, because `sam build` runs the build-<Function> targets from a scratch directory.
 REPO := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PIP_VERSION := 26.3
 SAM_CLI_VERSION := 1.170.0
@@ -84,7 +84,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam
 ARTIFACT_DIR ?= build/artifact
 ARTIFACT_ZIP ?= build/function.zip
 
-.PHONY: build package build-CreateConversationFunction sam-validate sam-build
+.PHONY: build package build-ConversationApiFunction build-MemberReaperFunction sam-validate sam-build
 
 # The pip that installs the target's wheels, pinned so every machine installs them alike.
 $(BUILD_PIP_STAMP): | $(UV)
@@ -107,8 +107,9 @@ build: $(BUILD_PIP_STAMP)
 package: build
 	$(PYTHON) scripts/build_artifact.py zip "$(ARTIFACT_DIR)" "$(ARTIFACT_ZIP)"
 
-# template.yaml's BuildMethod: makefile hook; sam sets ARTIFACTS_DIR.
-build-CreateConversationFunction:
+# template.yaml's BuildMethod: makefile hooks; sam sets ARTIFACTS_DIR. Both functions run the same
+# artifact (handler/ and its dependencies): the API's handler.app, the reaper's handler.reaper.
+build-ConversationApiFunction build-MemberReaperFunction:
 	$(MAKE) --no-print-directory -C "$(REPO)" build ARTIFACT_DIR="$(ARTIFACTS_DIR)"
 
 sam-validate: $(SAM_STAMP)
