@@ -755,7 +755,7 @@ def test_a_string_user_is_named_by_its_str_twin(
 
     # Then each user is the one its pair names: the integer if non-zero, else the string
     def named(fields: dict[str, Any]) -> tuple[int, str]:
-        ((name, value), *_) = [(k, v) for k, v in fields.items() if v]
+        (value, *_) = [v for v in fields.values() if v]
         return (value, "") if isinstance(value, int) else (0, value)
 
     owner_user, other_user = request.required_user("OwnerUserId"), request.user("OtherUserId")
