@@ -456,6 +456,10 @@ class DynamoDBConversationStore:
                 code = _error_code(error)
                 if code == "ConditionalCheckFailedException":
                     return False
+                if code == "TransactionConflictException":
+                    # A lone UpdateItem met a transaction in flight on the same item.
+                    self._back_off(attempt, deadline)
+                    continue
                 if code != "TransactionCanceledException":
                     raise
                 reasons = _reasons(error, len(actions))
