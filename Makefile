@@ -19,7 +19,7 @@ help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
 	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
 	@echo "make test                  lint, type-check and run the whole test suite"
-	@echo "make bench                 benchmark a create on this machine (bench/results.json, .png)"
+	@echo "make bench                 benchmark every action on this machine (bench/results.json, .png)"
 	@echo "make test-python PY=python3.x  the test suite on another interpreter (own venv, same lock)"
 	@echo "make test-py313            the test suite on Python 3.13, the Lambda runtime's version"
 	@echo "make build / make package  the Lambda artifact (arm64, python3.13) / its zip"
@@ -119,6 +119,6 @@ sam-build: $(SAM_STAMP)
 	$(SAM) build
 
 # After the build's variables: the package-size step uses the same pinned pip as `make build`.
-# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 200 --no-package".
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 50 --no-package".
 bench: system-deps venv $(BUILD_PIP_STAMP)
 	$(VENV_PY) -m bench.run $(BENCH_ARGS)
