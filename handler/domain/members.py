@@ -234,6 +234,16 @@ def modify_participants(
     return until_committed(store, attempt)
 
 
+def _as_shown(member: Member, conversation: Conversation) -> Member:
+    """A group's Roles as its conversation item implies; a single chat has no owner Role.
+
+    A single chat's OwnerUserId names its creator, but both its users are members (Role 0).
+    """
+    if conversation.is_single_chat:
+        return member
+    return member.seen_with_owner(conversation.owner)
+
+
 def get_participants(
     app_id: int, short_id: int, users: Sequence[UserRef], store: Store
 ) -> list[Member]:
@@ -241,7 +251,7 @@ def get_participants(
     conversation, members = store.conversation_and_members(app_id, short_id, wanted)
     if conversation is None or not conversation.is_live:
         raise not_found(short_id)
-    return [members[u].seen_with_owner(conversation.owner) for u in wanted if u in members]
+    return [_as_shown(members[u], conversation) for u in wanted if u in members]
 
 
 def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:
@@ -261,7 +271,7 @@ def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:
             limit=query.limit,
         )
     )
-    shown = [member.seen_with_owner(conversation.owner) for member in members]
+    shown = [_as_shown(member, conversation) for member in members]
     if not has_more or not members:
         return Page(shown, has_more=False, next_cursor=END_CURSOR)
     last = members[-1].join_number
