@@ -17,42 +17,12 @@ from tests.support.actions import (
     create_group,
     create_single,
     destroy,
+    id_bodies,
     ok,
 )
 from tests.support.backends import Service
 
 MEMBER = 20001
-
-
-def id_bodies(short_id: int, app_id: int = APP_ID) -> dict[str, dict[str, Any]]:
-    """A valid request of every action that names one conversation, on `short_id`."""
-    common = {"AppId": app_id, "ConversationShortId": short_id}
-    return {
-        "ModifyConversation": {
-            "AppId": app_id,
-            "ConversationCoreInfo": {"ConversationShortId": short_id, "Name": "x"},
-        },
-        "DestroyConversation": {**common, "OwnerUserId": OWNER},
-        "BatchAddConversationParticipant": {
-            **common,
-            "Operator": OWNER,
-            "ParticipantInfos": [{"ParticipantUserId": 30003}],
-        },
-        "BatchDeleteConversationParticipant": {
-            **common,
-            "Operator": OWNER,
-            "ParticipantUserIds": [MEMBER],
-        },
-        "BatchModifyConversationParticipant": {
-            **common,
-            "Operator": OWNER,
-            "ParticipantInfos": [{"ParticipantUserId": MEMBER, "NickName": "n"}],
-        },
-        "BatchGetConversationParticipant": {**common, "ParticipantUserIds": [OWNER, MEMBER]},
-        "ScanConversationParticipantList": {**common, "Limit": 20},
-        "GetConversationUserCount": common,
-        "IsUserInConversation": {**common, "ParticipantUserId": OWNER},
-    }
 
 
 def test_the_owner_dissolves_a_group(service: Service) -> None:

@@ -18,6 +18,7 @@ VERSION = "2020-12-01"
 APP_ID = 10
 OTHER_APP_ID = 11
 OWNER = 10001
+MEMBER = 20001
 
 
 def query(action: str) -> dict[str, str]:
@@ -130,6 +131,40 @@ def destroy(
     """DestroyConversation named by `owner`."""
     body = {"AppId": app_id, "ConversationShortId": short_id, **_user("OwnerUserId", owner)}
     return call(service, "DestroyConversation", body)
+
+
+def id_bodies(
+    short_id: int, app_id: int = APP_ID, member: int = MEMBER
+) -> dict[str, dict[str, Any]]:
+    """A valid request of every action that names one conversation by id, on `short_id`
+    (`member` is the user the member actions name besides OWNER)."""
+    common = {"AppId": app_id, "ConversationShortId": short_id}
+    return {
+        "ModifyConversation": {
+            "AppId": app_id,
+            "ConversationCoreInfo": {"ConversationShortId": short_id, "Name": "x"},
+        },
+        "DestroyConversation": {**common, "OwnerUserId": OWNER},
+        "BatchAddConversationParticipant": {
+            **common,
+            "Operator": OWNER,
+            "ParticipantInfos": [{"ParticipantUserId": 30003}],
+        },
+        "BatchDeleteConversationParticipant": {
+            **common,
+            "Operator": OWNER,
+            "ParticipantUserIds": [member],
+        },
+        "BatchModifyConversationParticipant": {
+            **common,
+            "Operator": OWNER,
+            "ParticipantInfos": [{"ParticipantUserId": member, "NickName": "n"}],
+        },
+        "BatchGetConversationParticipant": {**common, "ParticipantUserIds": [OWNER, member]},
+        "ScanConversationParticipantList": {**common, "Limit": 20},
+        "GetConversationUserCount": common,
+        "IsUserInConversation": {**common, "ParticipantUserId": OWNER},
+    }
 
 
 def _user(field: str, user: int | str) -> dict[str, Any]:
