@@ -20,6 +20,7 @@ SERVICE = "rtc"
 ALLOWED_METHOD = "POST"
 _ACTION_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Listed once per sandbox without importing any: a request imports only its own action's module.
 _ACTION_MODULES = frozenset(info.name for info in pkgutil.iter_modules(handler.actions.__path__))
 
@@ -34,9 +35,15 @@ class Route:
 
 def requested_route(request: HttpRequest) -> Route:
     return Route(
-        action_name=request.query.get("Action", ""),
-        version=request.query.get("Version", "") or VERSION,
+        action_name=_sendable(request.query.get("Action", "")),
+        version=_sendable(request.query.get("Version", "")) or VERSION,
     )
+
+
+def _sendable(text: str) -> str:
+    """`text` with each lone surrogate (valid in an event's JSON, not in UTF-8) as U+FFFD, so
+    that the answer echoing it can be encoded and sent."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def module_name(action: str) -> str:
