@@ -31,15 +31,26 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_backend import DEFAULT_TABLE_NAME, REPO, EmbeddedDynamoDB, ensure_table
-from local_events import (
-    HttpAnswer,
-    function_error,
-    http_api_event,
-    integration_timeout,
-    json_answer,
-    proxy_answer,
-)
+try:  # run as a script (make serve), or imported as scripts.local_server (the tests)
+    from local_backend import DEFAULT_TABLE_NAME, REPO, EmbeddedDynamoDB, ensure_table
+    from local_events import (
+        HttpAnswer,
+        function_error,
+        http_api_event,
+        integration_timeout,
+        json_answer,
+        proxy_answer,
+    )
+except ModuleNotFoundError:
+    from scripts.local_backend import DEFAULT_TABLE_NAME, REPO, EmbeddedDynamoDB, ensure_table
+    from scripts.local_events import (
+        HttpAnswer,
+        function_error,
+        http_api_event,
+        integration_timeout,
+        json_answer,
+        proxy_answer,
+    )
 
 HOST = "127.0.0.1"
 OPENAPI_PATH = "/openapi.json"
