@@ -58,6 +58,7 @@ test: system-deps lint typecheck
 	$(VENV)/bin/pytest
 	@if [ -x "$(PY313)" ]; then $(MAKE) --no-print-directory test-py313; \
 	else echo "note: $(PY313) is not here, so the suite did not run on Python 3.13"; fi
+	@[ -d ../shared/vendor-sdk ] || echo "note: ../shared/vendor-sdk is not here, so the Go SDK interop test did not run"
 
 # A virtualenv per interpreter (.venv-py313, ...), synced from the same uv.lock as .venv.
 test-python: | $(UV)
