@@ -1,8 +1,9 @@
 """What the service tells operators: JSON logs, EMF metrics and, when switched on, X-Ray traces.
 
 Every metric name is defined here (docs/operations.md lists them). Log lines carry the request id
-as `correlation_id` and an error code; a success's EMF line carries the request id, the
-ConversationShortId and the caller. Never the request body: nothing here is handed the body, and
+as `correlation_id` and an error code; a success's EMF line carries the request id, the Action,
+the caller and what the action reports (a create: its ConversationShortId and whether it
+existed). Never the request body: nothing here is handed the body, and
 the AWS libraries that could print it are held at WARNING.
 
 What belongs to one invocation (its metric set, its request id, its log correlation id) lives in
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,8 +29,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from handler.errors import ErrorBody
 from handler.settings import Settings
 
-CONVERSATION_CREATED = "ConversationCreated"
-CONVERSATION_EXISTING = "ConversationExisting"
+SUCCEEDED_SUFFIX = ".Succeeded"
 DYNAMODB_RETRY = "DynamoDBRetry"
 ERROR_PREFIX = "Error."
 # At DEBUG, botocore logs each request's body (the conversation) and its signed headers
@@ -41,6 +41,10 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def error_metric(code: str) -> str:
     return f"{ERROR_PREFIX}{code}"
+
+
+def success_metric(action: str) -> str:
+    return f"{action}{SUCCEEDED_SUFFIX}"
 
 
 @dataclass
@@ -81,19 +85,20 @@ class Telemetry:
         self.logger.thread_safe_append_keys(correlation_id=request_id)
         self._record().request_id = request_id
 
-    def succeeded(self, short_id: int, *, existed: bool, caller: str | None) -> None:
-        """Count the answer, with its audit fields in the same EMF line.
+    def succeeded(self, action: str, *, caller: str | None, audit: Mapping[str, Any]) -> None:
+        """Count the answer under its Action, with its audit fields in the same EMF line.
 
         A success writes that one line and no log line: the Powertools log line cost ~90 us of
         CPU, a third of a create's own overhead. `caller` (an access key id or IAM ARN, never a
         secret) is the audit trail.
         """
-        metric = CONVERSATION_EXISTING if existed else CONVERSATION_CREATED
         record = self._record()
-        record.metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        record.metrics.add_metric(name=success_metric(action), unit=MetricUnit.Count, value=1)
         record.metrics.add_metadata(key="request_id", value=record.request_id)
-        record.metrics.add_metadata(key="conversation_short_id", value=short_id)
+        record.metrics.add_metadata(key="action", value=action)
         record.metrics.add_metadata(key="caller", value=caller)
+        for key, value in audit.items():
+            record.metrics.add_metadata(key=key, value=value)
 
     def failed(self, body: ErrorBody, *, expected: bool) -> None:
         """Count the error under its code; log the traceback of an unexpected one.

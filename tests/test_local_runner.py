@@ -1,6 +1,6 @@
-"""`make serve`'s runner on the real handler: the README's curl walk-through exactly as written,
-requests signed and sent the way the vendor's Go SDK sends them, and what it shares with the
-template and the handler (cap, timeout, handler, the sam local environment file).
+"""`make serve`'s runner on the real handler: requests signed and sent the way the vendor's Go SDK
+sends them, and what it shares with the template and the handler (cap, timeout, handler, the sam
+local environment file). The README's walk-through is test_readme_walkthrough.py.
 
 The runner's own HTTP and Lambda-model behaviour, on a stand-in function, is tests/runner/.
 """
@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections import OrderedDict
@@ -47,37 +46,6 @@ GO_SDK_HEADERS = {
 def runner_url() -> Iterator[str]:
     with local_runner(inherit_except=("DYNAMODB_ENDPOINT_URL",)) as url:
         yield url
-
-
-def readme_curl_commands() -> list[str]:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    joined = re.sub(r"\\\n\s*", "", quick_start)
-    return [line.strip() for line in joined.splitlines() if line.strip().startswith("curl ")]
-
-
-def test_readme_walkthrough_works_against_the_runner(runner_url: str) -> None:
-    assert shutil.which("curl"), "the README's walk-through needs curl: apt-get install -y curl"
-    # Given the README's curl commands, pointed at this test's runner
-    commands = readme_curl_commands()
-    assert len(commands) == 7
-    answers = []
-    for command in commands:
-        # When each is run as written
-        shell = command.replace("http://127.0.0.1:3000", runner_url)
-        output = subprocess.run(
-            ["bash", "-c", shell], capture_output=True, text=True, check=True, timeout=30
-        ).stdout
-        answers.append(json.loads(output))
-    # Then: a group, a single chat, the same chat again, and four vendor errors
-    group, single, again, malformed, missing, wrong_type, wrong_method = answers
-    assert group["Result"]["Exist"] is False
-    assert single["Result"]["Exist"] is False
-    assert again["Result"]["Exist"] is True
-    assert again["Result"]["ConversationShortId"] == single["Result"]["ConversationShortId"]
-    codes = [a["ResponseMetadata"]["Error"]["Code"] for a in (malformed, missing, wrong_type)]
-    assert codes == ["InvalidParameter", "MissingParameter", "InvalidParameter"]
-    assert wrong_method["ResponseMetadata"]["Error"]["Code"] == "MethodNotAllowed"
 
 
 def test_invoke_runs_one_event_file() -> None:
