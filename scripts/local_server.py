@@ -54,7 +54,7 @@ except ModuleNotFoundError:
 
 HOST = "127.0.0.1"
 OPENAPI_PATH = "/openapi.json"
-FUNCTION_LOGICAL_ID = "CreateConversationFunction"
+FUNCTION_LOGICAL_ID = "ConversationApiFunction"
 # The contract's body cap (handler.gateway.MAX_BODY_BYTES; tests/test_local_runner.py checks that
 # they agree). The runner stops reading past it and lets the handler refuse the request.
 MAX_BODY_BYTES = 64 * 1024

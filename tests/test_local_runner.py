@@ -136,7 +136,7 @@ def test_the_runner_holds_the_handlers_cap_and_the_templates_function():
 
 def template_environment_variables() -> set[str]:
     template = (REPO / "template.yaml").read_text(encoding="utf-8")
-    block = template.split("\n  CreateConversationFunction:\n", 1)[1]
+    block = template.split("\n  ConversationApiFunction:\n", 1)[1]
     variables = block.split("        Variables:\n", 1)[1]
     return set(re.findall(r"^          ([A-Z_]+):", variables, flags=re.MULTILINE))
 
@@ -147,8 +147,8 @@ def test_the_sam_local_env_file_sets_the_functions_variables_for_dynamodb_local(
     # Then it is keyed by the function's logical id and sets every variable the template
     # declares, plus the endpoint of DynamoDB Local on the host (which sam local passes only
     # once the template declares it too: docs/local-runner.md)
-    assert list(env) == ["CreateConversationFunction"]
-    variables = env["CreateConversationFunction"]
+    assert list(env) == ["ConversationApiFunction"]
+    variables = env["ConversationApiFunction"]
     assert set(variables) == template_environment_variables() | {"DYNAMODB_ENDPOINT_URL"}
     assert variables["DYNAMODB_ENDPOINT_URL"] == "http://host.docker.internal:8000"
     assert variables["AUTH_MODE"] == "none"
