@@ -13,13 +13,14 @@ PORT ?= 3000
 # The Lambda runtime's Python, where this machine has it (pyenv); PY= names any other.
 PY313 ?= /root/.pyenv/versions/3.13.0/bin/python3
 
-.PHONY: help venv system-deps serve invoke test lint typecheck bench test-python test-py313 clean
+.PHONY: help venv system-deps serve invoke test lint typecheck bench load test-python test-py313 clean
 
 help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
 	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
 	@echo "make test                  lint, type-check and run the whole test suite"
 	@echo "make bench                 benchmark every action on this machine (bench/results.json, .png)"
+	@echo "make load                  64 keep-alive clients against the runner, 1/2/4 workers (bench/load*)"
 	@echo "make test-python PY=python3.x  the test suite on another interpreter (own venv, same lock)"
 	@echo "make test-py313            the test suite on Python 3.13, the Lambda runtime's version"
 	@echo "make build / make package  the Lambda artifact (arm64, python3.13) / its zip"
@@ -58,6 +59,7 @@ test: system-deps lint typecheck
 	$(VENV)/bin/pytest
 	@if [ -x "$(PY313)" ]; then $(MAKE) --no-print-directory test-py313; \
 	else echo "note: $(PY313) is not here, so the suite did not run on Python 3.13"; fi
+	@[ -d ../shared/vendor-sdk ] || echo "note: ../shared/vendor-sdk is not here, so the Go SDK interop test did not run"
 
 # A virtualenv per interpreter (.venv-py313, ...), synced from the same uv.lock as .venv.
 test-python: | $(UV)
@@ -122,3 +124,7 @@ sam-build: $(SAM_STAMP)
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 50 --no-package".
 bench: system-deps venv $(BUILD_PIP_STAMP)
 	$(VENV_PY) -m bench.run $(BENCH_ARGS)
+
+# The runner under load on DynamoDB Local: LOAD_ARGS="--clients 64 --seconds 20 --workers 1 2 4".
+load: system-deps venv
+	$(VENV_PY) -m bench.load $(LOAD_ARGS)
