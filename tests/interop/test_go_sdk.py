@@ -80,15 +80,20 @@ def error_code(text: str) -> str:
     return json.loads(text[text.index("{") :])["ResponseMetadata"]["Error"]["Code"]
 
 
-def test_the_go_sdk_creates_finds_and_is_refused_as_the_vendor_would_answer():
-    binary = build_interop_program()
+@pytest.fixture(scope="module")
+def binary() -> Path:
+    return build_interop_program()
+
+
+def test_the_go_sdk_creates_finds_and_is_refused_as_the_vendor_would_answer(binary: Path):
     keys = {ACCESS_KEY_ID: {"SecretAccessKey": SECRET, "AppIds": [APP_ID]}}
     # Given the runner with signature auth on
     with local_runner(
         inherit_except=("DYNAMODB_ENDPOINT_URL", "AUTH_", "RATE_LIMIT"),
         AUTH_MODE="signature",
         AUTH_KEYS_JSON=json.dumps(keys),
-        RATE_LIMIT_PER_SECOND="100000",
+        RATE_LIMIT_WRITE_PER_SECOND="100000",
+        RATE_LIMIT_READ_PER_SECOND="100000",
     ) as url:
         # When the Go program runs its scenario through the SDK
         result = subprocess.run(
@@ -111,3 +116,64 @@ def test_the_go_sdk_creates_finds_and_is_refused_as_the_vendor_would_answer():
     # And an invalid type and a wrong secret come back as the vendor's codes
     assert error_code(steps["invalid-type"]["error"]) in {"InvalidParameter", "InvalidParam"}
     assert error_code(steps["wrong-secret"]["error"]) == "SignatureDoesNotMatch"
+
+
+@pytest.mark.ddblocal
+def test_the_go_sdk_runs_a_groups_whole_life_through_the_runner_on_dynamodb_local(
+    binary: Path, ddblocal_endpoint: str
+):
+    keys = {ACCESS_KEY_ID: {"SecretAccessKey": SECRET, "AppIds": [APP_ID]}}
+    # Given the runner with signature auth on, over Amazon DynamoDB Local
+    with local_runner(
+        inherit_except=("DYNAMODB_ENDPOINT_URL", "AUTH_", "RATE_LIMIT"),
+        DYNAMODB_ENDPOINT_URL=ddblocal_endpoint,
+        AUTH_MODE="signature",
+        AUTH_KEYS_JSON=json.dumps(keys),
+    ) as url:
+        # When the Go program runs a group's life through the SDK's own methods
+        done = subprocess.run(
+            [str(binary), urlsplit(url).netloc, ACCESS_KEY_ID, SECRET, str(APP_ID), "life"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+    steps = {line["step"]: line for line in map(json.loads, done.stdout.splitlines())}
+    results = {name: step["answer"]["Result"] for name, step in steps.items() if "answer" in step}
+    # Then every step but the last succeeded, and decoded into the SDK's own types
+    assert set(results) == set(steps) - {"count-after-destroy"}, steps
+    group = results["create"]["ConversationShortId"]
+    owner = results["create"]["ConversationInfo"]["OwnerUserId"]
+    first, second, third = owner + 1, owner + 2, owner + 3
+    assert results["add"]["FailedUserIds"] == []
+    # the scan pages in joining order, its cursor fitting the SDK's int32
+    assert [p["ParticipantUserId"] for p in results["scan"]["Participants"]] == [owner, first]
+    assert results["scan"]["HasMore"] is True
+    assert 0 < results["scan"]["NextCursor"] < 2**31
+    assert [p["ParticipantUserId"] for p in results["scan-next"]["Participants"]] == [
+        second,
+        third,
+    ]
+    assert results["scan-next"]["NextCursor"] == -1
+    assert results["modify-members"]["FailedUserIds"] == []
+    roles = {p["ParticipantUserId"]: p["Role"] for p in results["get-members"]["Participants"]}
+    assert roles == {owner: 1, second: 2, third: 0}
+    levels = {
+        p["ParticipantUserId"]: p.get("Level") for p in results["get-members"]["Participants"]
+    }
+    assert levels[third] == 3
+    # the new owner cannot be removed; the manager can
+    assert results["remove"]["FailedUserIds"] == [first]
+    assert results["count"]["Count"] == 3
+    assert results["is-removed-member"]["IsUserInConversation"] is False
+    assert results["is-member"]["IsUserInConversation"] is True
+    info = results["batch-get"]["ConversationCoreInfos"][0]
+    assert (info["Name"], info["OwnerUserId"], info["MemberCount"]) == (
+        "go-sdk team (renamed)",
+        first,
+        3,
+    )
+    listed = [c["ConversationShortId"] for c in results["user-conversations"]["ConversationInfos"]]
+    assert listed == [group]
+    # and after the dissolve the group is gone, as the SDK reports a vendor error
+    assert error_code(steps["count-after-destroy"]["error"]) == "ConversationNotFound"
