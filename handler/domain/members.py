@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from handler.domain.errors import (
     ConversationParticipantsMoreThanLimit,
     OwnerShouldBeEqual,
     SingleConversationNotSupport,
+    StoreUnavailableError,
     not_found,
 )
 from handler.domain.ids import Entropy
@@ -27,6 +29,9 @@ from handler.domain.paging import END_CURSOR, start_after
 from handler.domain.ports import MemberListing, Store
 from handler.domain.retries import STALE, Stale, until_committed
 from handler.domain.users import UserRef
+
+T = TypeVar("T")
+MAX_CONSISTENT_READS = 4
 
 
 @dataclass(frozen=True)
@@ -248,34 +253,66 @@ def get_participants(
     app_id: int, short_id: int, users: Sequence[UserRef], store: Store
 ) -> list[Member]:
     wanted = list(dict.fromkeys(users))
-    conversation, members = store.conversation_and_members(app_id, short_id, wanted)
-    if conversation is None or not conversation.is_live:
-        raise not_found(short_id)
-    return [_as_shown(members[u], conversation) for u in wanted if u in members]
+
+    def attempt() -> list[Member] | Stale:
+        conversation, members = store.conversation_and_members(app_id, short_id, wanted)
+        if conversation is None or not conversation.is_live:
+            raise not_found(short_id)
+        found = [members[user] for user in wanted if user in members]
+        if not _agree_on_the_owner(conversation, found):
+            return STALE
+        return [member.seen_with_owner(conversation.owner) for member in found]
+
+    return _read_until_consistent(store, attempt)
+
+
+def _agree_on_the_owner(conversation: Conversation, members: Sequence[Member]) -> bool:
+    """Whether no member read claims Role 1 but the owner the conversation item names.
+
+    The items are read by more than one request (or by a query, which a transaction can commit
+    in the middle of): a member stored as owner who is not the conversation's owner means a
+    transfer committed between the reads, and the answer could show no owner or two.
+    """
+    return all(m.role != ROLE_OWNER or m.user == conversation.owner for m in members)
+
+
+def _read_until_consistent(store: Store, attempt: Callable[[], T | Stale]) -> T:
+    """Read again while a transfer commits between a read's requests (rare: only then)."""
+    for number in range(MAX_CONSISTENT_READS):
+        outcome = attempt()
+        if not isinstance(outcome, Stale):
+            return outcome
+        store.pause_before_retry(number)
+    raise StoreUnavailableError("the conversation's owner kept changing under this read")
 
 
 def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:
-    conversation = store.conversation(query.app_id, query.short_id)
-    if conversation is None or not conversation.is_live:
-        raise not_found(query.short_id)
-    after = start_after(query.cursor)
-    # No presence is kept, so no member is ever online.
-    if query.online_only or (after is None and query.cursor < 0):
-        return Page([], has_more=False, next_cursor=END_CURSOR)
-    members, has_more = store.member_page(
-        MemberListing(
-            conversation=conversation,
-            managers_only=conversation.conversation_type == LIVE_GROUP,
-            reverse=query.reverse,
-            after=after,
-            limit=query.limit,
+    def attempt() -> Page[Member] | Stale:
+        conversation = store.conversation(query.app_id, query.short_id)
+        if conversation is None or not conversation.is_live:
+            raise not_found(query.short_id)
+        after = start_after(query.cursor)
+        # No presence is kept, so no member is ever online.
+        if query.online_only or (after is None and query.cursor < 0):
+            return Page([], has_more=False, next_cursor=END_CURSOR)
+        members, has_more = store.member_page(
+            MemberListing(
+                conversation=conversation,
+                managers_only=conversation.conversation_type == LIVE_GROUP,
+                reverse=query.reverse,
+                after=after,
+                limit=query.limit,
+            )
         )
-    )
-    shown = [_as_shown(member, conversation) for member in members]
-    if not has_more or not members:
-        return Page(shown, has_more=False, next_cursor=END_CURSOR)
-    last = members[-1].join_number
-    return Page(shown, has_more=True, next_cursor=last if query.reverse else last + 1)
+        if not _agree_on_the_owner(conversation, members):
+            return STALE
+        shown = [member.seen_with_owner(conversation.owner) for member in members]
+        if not has_more or not members:
+            return Page(shown, has_more=False, next_cursor=END_CURSOR)
+        last = members[-1].join_number
+        return Page(shown, has_more=True, next_cursor=last if query.reverse else last + 1)
+
+    return _read_until_consistent(store, attempt)
 
 
 def count_members(app_id: int, short_id: int, store: Store) -> int:

@@ -291,13 +291,6 @@ def test_transfers_role_changes_and_removals_at_once_leave_exactly_one_owner(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a live group's scan page reads the conversation (GetItem), then the "
-    "StaffIndex (Query); a transfer committing in between shows no Role 1 (the old owner left "
-    "the index, the new one is shown as Role 0). Fixing it needs the owner's JoinNumber on the "
-    "conversation item or a re-read; see docs/reliability.md",
-)
 def test_a_transfer_between_the_two_reads_of_a_live_group_scan_page(
     ddblocal_endpoint: str, table: str
 ) -> None:
