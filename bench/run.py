@@ -37,14 +37,14 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iterations", type=int, default=200, help="timed calls per scenario")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed calls per scenario first")
-    parser.add_argument("--cold-runs", type=int, default=15, help="fresh interpreters per side")
+    parser.add_argument("--iterations", type=int, default=100, help="timed calls per scenario")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed calls per scenario first")
+    parser.add_argument("--cold-runs", type=int, default=10, help="fresh interpreters per side")
     parser.add_argument(
-        "--import-runs", type=int, default=5, help="fresh interpreters per action module"
+        "--import-runs", type=int, default=3, help="fresh interpreters per action module"
     )
     parser.add_argument(
-        "--copy-iterations", type=int, default=60, help="timed writes per side, copies vs refs"
+        "--copy-iterations", type=int, default=40, help="timed writes per side, copies vs refs"
     )
     parser.add_argument("--no-package", action="store_true", help="skip building the artifact")
     parser.add_argument("--endpoint", help="a DynamoDB Local already running on loopback")
