@@ -150,6 +150,8 @@ def test_a_dissolved_conversation_without_records_and_with_leftover_members_is_h
         pytest.param([*without(stored(GROUP), record(ORDER, GROUP), member(GROUP, ALICE, 1)),
                       stored(replace(GROUP, idempotent_id=None))],
                      "conversation 8: created without its IdempotentId", id="lost-idempotent-id"),
+        pytest.param([*HEALTHY, stored(replace(SINGLE, app_id=11))],
+                     "ConversationShortId 7 is used twice", id="id-in-two-apps"),
         pytest.param([*HEALTHY, {"PK": {"S": "CONV#7"}, "SK": {"S": "C"}}],
                      "not an item this service writes", id="old-layout-item"),
         pytest.param([*HEALTHY, {"PK": {"S": "X#1"}, "SK": {"S": "X"}}],

@@ -80,6 +80,8 @@ def _sort_items(
             app_id = int(item["AppId"]["N"])
             if pk != conversation_pk(app_id, short_id):
                 result.problems.append(f"{pk}: key or kind does not match the conversation")
+            if short_id in result.conversations:
+                result.problems.append(f"{pk}: ConversationShortId {short_id} is used twice")
             result.conversations[short_id] = item
         elif sk.startswith("M#") and pk.startswith("C#"):
             if kind != "Member" or item["User"]["S"] != sk[2:]:
