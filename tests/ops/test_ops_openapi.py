@@ -1,8 +1,8 @@
 """openapi.json: generated from the models, served by make serve, and held to by the API.
 
 schemathesis reads the document from the running local server and sends generated requests,
-valid and invalid, to every one of the twelve actions (its coverage phase at each constraint's
-edges, then fuzzing, then stateful sequences that feed one answer's ids into the next request);
+valid and invalid, to every one of the twelve actions (fuzzing, then stateful sequences that feed
+one answer's ids into the next request);
 every answer must be a documented status with the documented body and content type, and never a
 server error.
 """
@@ -34,7 +34,10 @@ SCHEMATHESIS_CHECKS = (
     "allow_header_conformance",
 )
 SCHEMATHESIS_MAX_EXAMPLES = 10
-SCHEMATHESIS_PHASES = "coverage,fuzzing,stateful"
+# The coverage phase is left to the by-hand run in docs/operations.md: over twelve actions it is
+# some 1,300 fixed cases, two to three minutes here, where fuzzing and stateful take under 40 s.
+# The boundaries it would probe are the contract tests' (tests/contract/).
+SCHEMATHESIS_PHASES = "fuzzing,stateful"
 RUN_TIMEOUT_SECONDS = 600
 
 
@@ -162,8 +165,7 @@ def test_schemathesis_finds_nothing_against_make_serve(local_server: str, tmp_pa
         "--warnings",
         "off",
     ]
-    # When it runs its phases over all twelve actions (coverage of each constraint's edges,
-    # fuzzing, then stateful sequences)
+    # When it runs its phases over all twelve actions (fuzzing, then stateful sequences)
     finished = subprocess.run(
         command,
         cwd=tmp_path,
