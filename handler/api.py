@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, cast
@@ -22,7 +22,12 @@ _ACTION_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Listed once per sandbox without importing any: a request imports only its own action's module.
-_ACTION_MODULES = frozenset(info.name for info in pkgutil.iter_modules(handler.actions.__path__))
+_ACTION_MODULES = frozenset(
+    name.removesuffix(".py")
+    for directory in handler.actions.__path__
+    for name in os.listdir(directory)
+    if name.endswith(".py") and not name.startswith("_")
+)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from handler.api import (
 )
 from handler.auth import SigningScope
 from handler.domain.ids import Entropy
-from handler.domain.members import MemberLimits
+from handler.domain.model import MemberLimits
 from handler.errors import describe, is_expected
 from handler.gateway import http_response, parse_event
 from handler.rate_limit import RateLimiter, RateLimitPolicy

@@ -235,7 +235,18 @@ class VendorModel(BaseModel):
 # --- the objects answers carry ------------------------------------------------------------------
 
 
-class ConversationInfo(BaseModel):
+class AnswerModel(BaseModel):
+    """A model of an answer: its validator is built when first used, not at import.
+
+    A cold start then builds only what its first request answers with (a create needs no member
+    object), and the envelope models, which only the OpenAPI document uses, are never built in
+    the function.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ConversationInfo(AnswerModel):
     """The contract's conversation object; `…Str` twins and OtherUserId only where they apply."""
 
     ConversationShortId: int
@@ -261,7 +272,7 @@ class ConversationInfo(BaseModel):
     OnlineCount: int
 
 
-class ParticipantInfo(BaseModel):
+class ParticipantInfo(AnswerModel):
     """The contract's member object, as BatchGetConversationParticipant answers it."""
 
     ConversationShortId: int
@@ -277,7 +288,7 @@ class ParticipantInfo(BaseModel):
     Status: int
 
 
-class ScannedParticipant(BaseModel):
+class ScannedParticipant(AnswerModel):
     """A member as ScanConversationParticipantList answers it (OnlyUserIds: the ids only)."""
 
     ConversationShortId: int
@@ -366,17 +377,17 @@ def scanned_participant(member: Member, *, only_user_ids: bool) -> ScannedPartic
     )
 
 
-class EmptyResult(BaseModel):
+class EmptyResult(AnswerModel):
     """The Result of an action whose vendor Result is empty: `{}`."""
 
 
-class ResponseError(BaseModel):
+class ResponseError(AnswerModel):
     CodeN: int | None = Field(default=None, description="Only for codes that have a number.")
     Code: str
     Message: str
 
 
-class ResponseMetadata(BaseModel):
+class ResponseMetadata(AnswerModel):
     RequestId: str
     Action: str
     Version: str
@@ -388,7 +399,7 @@ class ErrorResponseMetadata(ResponseMetadata):
     Error: ResponseError
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(AnswerModel):
     """Every refusal and failure, whatever its HTTP status: an Error and no Result."""
 
     ResponseMetadata: ErrorResponseMetadata

@@ -8,14 +8,15 @@ by the Action's name; adding an action is adding its module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-from handler.domain.ids import Entropy
-from handler.domain.members import MemberLimits
-from handler.domain.ports import Store
-from handler.models import VendorModel
+    from handler.domain.ids import Entropy
+    from handler.domain.model import MemberLimits
+    from handler.domain.ports import Store
+    from handler.models import VendorModel
 
 # The vendor's documented per-action limits: 50/s for writes, 100/s for reads (README section 6).
 RateLimitClass = Literal["write", "read"]

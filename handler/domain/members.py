@@ -22,6 +22,7 @@ from handler.domain.model import (
     ConversationWrite,
     Member,
     MemberChange,
+    MemberLimits,
     MemberPatch,
     Page,
 )
@@ -32,15 +33,6 @@ from handler.domain.users import UserRef
 
 T = TypeVar("T")
 MAX_CONSISTENT_READS = 4
-
-
-@dataclass(frozen=True)
-class MemberLimits:
-    group: int
-    live_group: int
-
-    def for_type(self, conversation_type: int) -> int:
-        return self.live_group if conversation_type == LIVE_GROUP else self.group
 
 
 @dataclass(frozen=True)

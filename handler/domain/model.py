@@ -25,6 +25,15 @@ LAST_JOIN_NUMBER = 2**31 - 2
 
 
 @dataclass(frozen=True)
+class MemberLimits:
+    group: int
+    live_group: int
+
+    def for_type(self, conversation_type: int) -> int:
+        return self.live_group if conversation_type == LIVE_GROUP else self.group
+
+
+@dataclass(frozen=True)
 class Conversation:
     short_id: int
     app_id: int
