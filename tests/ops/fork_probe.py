@@ -56,7 +56,7 @@ def child(number: int, creates: int, captured: random.Random) -> dict[str, Any]:
             "ConversationCoreInfo": {"ConversationType": 2},
         }
         if index % 2:
-            group["IdempotentId"] = f"{tag}-{index}"  # the transaction path; the others PutItem
+            group["IdempotentId"] = f"{tag}-{index}"  # with a record; the others without
         responses.append(serve(group, f"{tag}-{index}"))
     return {
         "pid": os.getpid(),

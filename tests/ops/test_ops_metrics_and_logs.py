@@ -13,15 +13,15 @@ from botocore.awsrequest import AWSResponse
 from ops_support import emf_documents, group_chat, metric_names
 
 from handler.telemetry import (
-    CONVERSATION_CREATED,
-    CONVERSATION_EXISTING,
     DYNAMODB_RETRY,
     error_metric,
+    success_metric,
 )
 from tests.support.events import LambdaContext, http_api_event
 from tests.support.faults import answer_instead, error_response
 
 THROTTLING_MESSAGE = "Rate of requests exceeds the allowed throughput."
+CREATED = success_metric("CreateConversation")
 
 
 def invoke(app: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
@@ -74,11 +74,35 @@ def test_a_created_conversation_is_counted_in_the_configured_namespace(
     assert directive["Namespace"] == app.settings.metrics_namespace
     assert directive["Dimensions"] == [["service"]]
     assert document["service"] == app.settings.service_name
-    assert metric_names(document) == {CONVERSATION_CREATED}
-    assert document[CONVERSATION_CREATED] == [1.0]
+    assert CREATED == "CreateConversation.Succeeded"
+    assert metric_names(document) == {CREATED}
+    assert document[CREATED] == [1.0]
+    # And its audit fields say which action, which conversation, and that it was new
+    assert document["action"] == "CreateConversation"
+    assert document["existed"] is False
+    short_id = json.loads(response["body"])["Result"]["ConversationShortId"]
+    assert document["conversation_short_id"] == short_id
 
 
-def test_an_existing_conversation_is_counted_apart_from_created_ones(
+def test_another_actions_success_is_counted_under_its_own_name(
+    app: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a group
+    created = invoke(app, http_api_event(group_chat()))
+    short_id = json.loads(created["body"])["Result"]["ConversationShortId"]
+    capsys.readouterr()
+    # When it is read with BatchGetConversations
+    query = {"Action": "BatchGetConversations", "Version": "2020-12-01"}
+    body = {"AppId": group_chat()["AppId"], "ConversationShortId": [short_id]}
+    response = invoke(app, http_api_event(body, query=query))
+    # Then its one EMF document counts a BatchGetConversations success, nothing else
+    assert response["statusCode"] == 200, response["body"]
+    document = only_emf_document(capsys)
+    assert metric_names(document) == {"BatchGetConversations.Succeeded"}
+    assert document["action"] == "BatchGetConversations"
+
+
+def test_an_existing_conversation_is_a_success_marked_existed(
     app: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a conversation created with an IdempotentId
@@ -86,19 +110,20 @@ def test_an_existing_conversation_is_counted_apart_from_created_ones(
     capsys.readouterr()
     # When the same request comes again
     response = invoke(app, http_api_event(group_chat(IdempotentId="metrics-existing")))
-    # Then the EMF document counts an existing conversation, not a created one
+    # Then the EMF document counts the success, and its audit field says it existed
     assert json.loads(response["body"])["Result"]["Exist"] is True
     document = only_emf_document(capsys)
-    assert metric_names(document) == {CONVERSATION_EXISTING}
-    assert document[CONVERSATION_EXISTING] == [1.0]
+    assert metric_names(document) == {CREATED}
+    assert document[CREATED] == [1.0]
+    assert document["existed"] is True
 
 
 @pytest.mark.parametrize(
     ("event", "code"),
     [
         (http_api_event(group_chat(), query={"Version": "2020-12-01"}), "MissingParameter"),
-        (http_api_event(group_chat(AppId="10")), "InvalidParameter"),
-        (http_api_event(b"{not json"), "InvalidParameter"),
+        (http_api_event(group_chat(AppId="10")), "InvalidParam"),
+        (http_api_event(b"{not json"), "JsonParsingError"),
         (
             http_api_event(group_chat(), query={"Action": "Nope", "Version": "2020-12-01"}),
             "InvalidActionOrVersion",
@@ -142,7 +167,7 @@ def test_a_throttled_attempt_is_counted_as_a_dynamodb_retry(
     # Then botocore's retry succeeded, and the invocation counts one retry beside the creation
     assert response["statusCode"] == 200
     document = only_emf_document(capsys)
-    assert metric_names(document) == {CONVERSATION_CREATED, DYNAMODB_RETRY}
+    assert metric_names(document) == {CREATED, DYNAMODB_RETRY}
     assert document[DYNAMODB_RETRY] == [1.0]
 
 

@@ -28,8 +28,8 @@ def test_without_them_the_service_has_its_own_defaults() -> None:
     settings = load_settings(BASE)
     # Then service and namespace still have names, which metrics need
     assert (settings.service_name, settings.metrics_namespace) == (
-        "create-conversation",
-        "ImCreateConversation",
+        "im-conversations",
+        "ImConversations",
     )
 
 

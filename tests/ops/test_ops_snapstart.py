@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import uuid
 from types import ModuleType
 from typing import Any
 
@@ -16,7 +17,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from ops_support import create_table, group_chat, handler_process_env, run_script
 
-from handler.domain import CreateCommand, plan_new_conversation
+from handler.domain.conversations import CreateCommand, plan_new_conversation
+from handler.domain.ports import Inserted
+from handler.domain.users import UserRef
 from handler.store import ConflictRetry, DynamoDBConversationStore
 from tests.support.events import LambdaContext, http_api_event
 from tests.support.faults import answer_instead, error_response
@@ -25,13 +28,26 @@ CHILDREN = 4
 CREATES_PER_CHILD = 12
 
 
+@pytest.mark.ddblocal
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 def test_children_forked_from_one_initialized_handler_draw_apart_and_their_clients_work(
-    moto_endpoint: str,
+    ddblocal_endpoint: str,
 ) -> None:
-    # Given a handler initialized once against DynamoDB (a moto server), forked into children
-    create_table(moto_endpoint, "snapstart")
-    env = handler_process_env(moto_endpoint, "snapstart", POWERTOOLS_LOG_LEVEL="WARNING")
+    # Given a handler initialized once against DynamoDB, forked into children. The real engine
+    # (DynamoDB Local): every create is a TransactWriteItems, and a moto server answers
+    # concurrent transactions from several processes with 500s of its own.
+    table_name = f"snapstart-{uuid.uuid4().hex[:12]}"
+    create_table(ddblocal_endpoint, table_name)
+    # The engine shares this machine's cores with the children, and sometimes answers after
+    # the production read timeout: a 504 would say nothing about what the fork cloned.
+    env = handler_process_env(
+        ddblocal_endpoint,
+        table_name,
+        POWERTOOLS_LOG_LEVEL="WARNING",
+        DYNAMODB_CONNECT_TIMEOUT="5",
+        DYNAMODB_READ_TIMEOUT="10",
+        WRITE_BUDGET_SECONDS="20",
+    )
     # When every child, started together, creates a single chat and group chats through it
     finished = run_script(
         "fork_probe.py", str(CHILDREN), str(CREATES_PER_CHILD), env=env, timeout=300
@@ -89,7 +105,11 @@ def transaction_conflict() -> AWSResponse:
         400,
         "TransactionCanceledException",
         "Transaction cancelled [None, TransactionConflict]",
-        CancellationReasons=[{"Code": "None"}, {"Code": "TransactionConflict"}],
+        CancellationReasons=[
+            {"Code": "None"},
+            {"Code": "TransactionConflict"},
+            {"Code": "None"},
+        ],
     )
 
 
@@ -118,12 +138,26 @@ def test_conflict_back_off_jitter_reads_os_randomness_when_it_is_drawn(
         conflict_retry=retry,
         sleep=delays.append,
     )
-    command = CreateCommand(7, 0, 2, 1, None, "jitter", "", "", "", "", {})
+    # (a group with an IdempotentId: its transaction writes the conversation, the owner's member
+    # item and the IdempotentId record, three entries as the conflict's reasons list them)
+    command = CreateCommand(
+        app_id=7,
+        inbox_type=0,
+        conversation_type=2,
+        owner=UserRef(number=1),
+        other=None,
+        idempotent_id="jitter",
+        name="",
+        avatar_url="",
+        description="",
+        notice="",
+        ext={},
+    )
     try:
         # When the store writes, backs off once, and writes again
         outcome = store.insert(plan_new_conversation(command, app.entropy))
     finally:
         client.meta.events.unregister("before-send.dynamodb", unique_id="conflict")
     # Then the one back-off delay came from the OS source as it was at that moment
-    assert outcome.existed is False
+    assert outcome == Inserted()
     assert delays == [pytest.approx(retry.base_delay * expected_share)]
