@@ -49,12 +49,11 @@ ZIP_LEVEL = 6
 # botocore keeps the model folder of each service the function creates a client for, whole (API,
 # endpoint rules, paginators, waiters, examples), and its top-level data files; no other model.
 # The services come from handler/'s own source (services_called), plus those a dependency the
-# handler runs creates clients for itself:
-DEPENDENCY_SERVICES = {
-    "xray": "aws_xray_sdk.core (Powertools' Tracer, when tracing is on) builds an X-Ray client "
-    "for centralized sampling as it is imported (core/sampling/connector.py); the traces "
-    "themselves go to the daemon over UDP",
-}
+# handler runs creates clients for itself, none today. Not X-Ray: aws_xray_sdk sends traces to the
+# daemon over UDP, and builds an X-Ray client (for centralized sampling) only outside Lambda; in
+# Lambda (LAMBDA_TASK_ROOT set) its recorder samples locally (core/recorder.py), which
+# tests/test_artifact_runs.py checks by tracing from the artifact without the X-Ray model.
+DEPENDENCY_SERVICES: dict[str, str] = {}
 # The calls whose first argument names a service: our factory (handler/aws_clients.py), botocore
 # session's create_client and boto3's client().
 CLIENT_FACTORY_FUNCTIONS = frozenset({"new_client"})
