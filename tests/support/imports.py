@@ -97,13 +97,6 @@ def handler_modules(root: Path) -> list[str]:
     return ["handler", *sorted(f"handler.{path.stem}" for path in (root / "handler").glob("*.py"))]
 
 
-def module_name(root: Path, path: Path) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
 def _absolute(package: str, level: int, module: str | None) -> str:
     if level == 0:
         return module or ""
