@@ -166,11 +166,27 @@ def _package(ax: Axes, size: dict[str, Any]) -> None:
     packages = list(size["largest_unzipped_mb"].items())[::-1]
     bars = ax.barh([name for name, _ in packages], [mb for _, mb in packages], color="#6a1b9a")
     ax.bar_label(bars, fmt="%.1f", fontsize=8, padding=2)
-    ax.set_title(
+    title = (
         f"Artifact, {size['runtime']} {size['architecture']}\n"
         f"{size['zipped_mb']:.1f} MB zipped, {size['unzipped_mb']:.1f} MB unzipped"
     )
-    ax.set_xlabel("MB unzipped, largest packages")
+    if "before" in size:
+        before = size["before"]
+        title += f" (before: {before['zipped_mb']:.1f} / {before['unzipped_mb']:.1f})"
+        ax.text(
+            0.98,
+            0.04,
+            f"unzip {before['unzip_ms']:.0f} -> {size['after']['unzip_ms']:.0f} ms\n"
+            f"import handler {before['handler_import_ms']:.0f} -> "
+            f"{size['after']['handler_import_ms']:.0f} ms\n"
+            f"handler / floor, same artifact: {size['ratio_p50']:.2f}",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_title(title)
+    ax.set_xlabel("MB unzipped, largest packages after the rule (docs/artifact.md)")
 
 
 def _targets(ax: Axes, targets: list[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 bench/results.json and bench/results.png.
 
     python -m bench.run [--iterations N] [--warmup N] [--cold-runs N] [--no-package]
-                        [--endpoint http://127.0.0.1:PORT] [--out DIR]
+                        [--package-only] [--endpoint http://127.0.0.1:PORT] [--out DIR]
 
 Everything DynamoDB answers comes from Amazon DynamoDB Local on loopback, started here unless
 --endpoint names one already running. See docs/benchmark.md for how to read the results.
@@ -39,6 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=100, help="untimed creates per path first")
     parser.add_argument("--cold-runs", type=int, default=20, help="fresh interpreters per side")
     parser.add_argument("--no-package", action="store_true", help="skip building the artifact")
+    parser.add_argument(
+        "--package-only",
+        action="store_true",
+        help="only the package section, merged into --out's results.json (make bench-package)",
+    )
     parser.add_argument("--endpoint", help="a DynamoDB Local already running on loopback")
     parser.add_argument("--out", type=Path, default=REPO / "bench", help="where results go")
     args = parser.parse_args(argv)
@@ -61,6 +66,8 @@ def dynamodb_endpoint(endpoint: str | None) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.package_only:
+        return _package_only(args)
     results: dict[str, Any] = {"meta": _meta(args)}
     with dynamodb_endpoint(args.endpoint) as endpoint:
         warm = WarmBench(endpoint)
@@ -78,9 +85,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_package:
         results["package"] = {"skipped": True}
     else:
-        _progress("package size: building the arm64 artifact")
-        results["package"] = package.measure()
+        _progress("package: the artifact before and after, its size, unzip and import times")
+        results["package"] = package.measure(max(args.cold_runs, package.DEFAULT_RUNS))
     results["meta"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
+    return _write(results, args)
+
+
+def _package_only(args: argparse.Namespace) -> int:
+    """The package section alone, into the results of the last full run (which must exist)."""
+    results = json.loads((args.out / "results.json").read_text())
+    _progress("package: the artifact before and after, its size, unzip and import times")
+    results["package"] = package.measure(max(args.cold_runs, package.DEFAULT_RUNS))
+    results["meta"]["package_measured"] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    return _write(results, args)
+
+
+def _write(results: dict[str, Any], args: argparse.Namespace) -> int:
     results["targets"] = evaluate_targets(results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
