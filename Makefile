@@ -13,14 +13,15 @@ PORT ?= 3000
 # The Lambda runtime's Python, where this machine has it (pyenv); PY= names any other.
 PY313 ?= /root/.pyenv/versions/3.13.0/bin/python3
 
-.PHONY: help venv system-deps serve invoke test lint typecheck bench bench-package test-python test-py313 clean
+.PHONY: help venv system-deps serve invoke test lint typecheck bench bench-package load test-python test-py313 clean
 
 help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
 	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
 	@echo "make test                  lint, type-check and run the whole test suite"
-	@echo "make bench                 benchmark a create on this machine (bench/results.json, .png)"
+	@echo "make bench                 benchmark every action on this machine (bench/results.json, .png)"
 	@echo "make bench-package         only the artifact's section: size, unzip and import, before/after"
+	@echo "make load                  64 keep-alive clients against the runner, 1/2/4 workers (bench/load*)"
 	@echo "make test-python PY=python3.x  the test suite on another interpreter (own venv, same lock)"
 	@echo "make test-py313            the test suite on Python 3.13, the Lambda runtime's version"
 	@echo "make build / make package  the Lambda artifact (arm64, python3.13) / its zip"
@@ -59,6 +60,7 @@ test: system-deps lint typecheck
 	$(VENV)/bin/pytest
 	@if [ -x "$(PY313)" ]; then $(MAKE) --no-print-directory test-py313; \
 	else echo "note: $(PY313) is not here, so the suite did not run on Python 3.13"; fi
+	@[ -d ../shared/vendor-sdk ] || echo "note: ../shared/vendor-sdk is not here, so the Go SDK interop test did not run"
 
 # A virtualenv per interpreter (.venv-py313, ...), synced from the same uv.lock as .venv.
 test-python: | $(UV)
@@ -75,7 +77,7 @@ clean:
 	rm -rf $(VENV) $(VENV)-py* $(TOOLS) .cache .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # --- Lambda artifact and SAM --------------------------------------------------------------------
-# Absolute, because `sam build` runs build-CreateConversationFunction from a scratch directory.
+# Absolute, because `sam build` runs the build-<Function> targets from a scratch directory.
 REPO := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PIP_VERSION := 26.3
 SAM_CLI_VERSION := 1.170.0
@@ -85,7 +87,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam
 ARTIFACT_DIR ?= build/artifact
 ARTIFACT_ZIP ?= build/function.zip
 
-.PHONY: build package build-CreateConversationFunction sam-validate sam-build
+.PHONY: build package build-ConversationApiFunction build-MemberReaperFunction sam-validate sam-build
 
 # The pip that installs the target's wheels, pinned so every machine installs them alike.
 $(BUILD_PIP_STAMP): | $(UV)
@@ -108,8 +110,9 @@ build: $(BUILD_PIP_STAMP)
 package: build
 	$(PYTHON) scripts/build_artifact.py zip "$(ARTIFACT_DIR)" "$(ARTIFACT_ZIP)"
 
-# template.yaml's BuildMethod: makefile hook; sam sets ARTIFACTS_DIR.
-build-CreateConversationFunction:
+# template.yaml's BuildMethod: makefile hooks; sam sets ARTIFACTS_DIR. Both functions run the same
+# artifact (handler/ and its dependencies): the API's handler.app, the reaper's handler.reaper.
+build-ConversationApiFunction build-MemberReaperFunction:
 	$(MAKE) --no-print-directory -C "$(REPO)" build ARTIFACT_DIR="$(ARTIFACTS_DIR)"
 
 sam-validate: $(SAM_STAMP)
@@ -119,10 +122,14 @@ sam-build: $(SAM_STAMP)
 	$(SAM) build
 
 # After the build's variables: the package-size step uses the same pinned pip as `make build`.
-# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 200 --no-package".
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 50 --no-package".
 bench: system-deps venv $(BUILD_PIP_STAMP)
 	$(VENV_PY) -m bench.run $(BENCH_ARGS)
 
 # The package section alone, merged into bench/results.json; no DynamoDB Local needed.
 bench-package: venv $(BUILD_PIP_STAMP)
 	$(VENV_PY) -m bench.run --package-only $(BENCH_ARGS)
+
+# The runner under load on DynamoDB Local: LOAD_ARGS="--clients 64 --seconds 20 --workers 1 2 4".
+load: system-deps venv
+	$(VENV_PY) -m bench.load $(LOAD_ARGS)

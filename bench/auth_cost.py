@@ -33,6 +33,8 @@ from handler.store import (  # noqa: E402
 )
 
 SAMPLES = int(os.environ.get("SAMPLES", "2000"))
+# The limiter counts per (access key, action); any action costs the same.
+ACTION = "CreateConversation"
 
 
 def percentiles(samples: list[float]) -> str:
@@ -69,13 +71,13 @@ def measure_limiter(endpoint: str | None) -> None:
     counter = DynamoDBRateCounter(client, table_name=table)
     # One window the limit never fills, and one already full.
     full = int(time.time())
-    counter.try_take("AKLTfull", full, 1, full + 61)
+    counter.try_take("AKLTfull", ACTION, full, 1, full + 61)
     for label, caller, limit in (("admitted", "AKLTopen", SAMPLES), ("refused", "AKLTfull", 1)):
         calls.clear()
         latencies = []
         for _ in range(SAMPLES):
             started = time.perf_counter()
-            taken = counter.try_take(caller, full, limit, full + 61)
+            taken = counter.try_take(caller, ACTION, full, limit, full + 61)
             latencies.append(time.perf_counter() - started)
             assert taken == (label == "admitted")
         # A refused (ConditionalCheckFailed) write reports no capacity, though AWS bills it.

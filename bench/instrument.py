@@ -1,6 +1,6 @@
 """botocore event hooks on a DynamoDB client: count its requests, read their answers, or answer
 them in-process. Nothing here changes what the handler sends, except `ask_capacity`, which adds
-ReturnConsumedCapacity=TOTAL to each request while the capacity of a path is being measured."""
+ReturnConsumedCapacity=INDEXES to each request while the capacity of a path is being measured."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class DynamoDBMeter:
         # A copy: botocore adds its own fields (ClientRequestToken) to `params` after this event.
         context[_PARAMS] = dict(params)
         if self.ask_capacity and "ReturnConsumedCapacity" in model.input_shape.members:
-            return {**params, "ReturnConsumedCapacity": "TOTAL"}
+            return {**params, "ReturnConsumedCapacity": "INDEXES"}
         return None
 
     def _on_send(self, **_: Any) -> None:
@@ -102,6 +102,33 @@ class InProcessDynamoDB:
     def _answer(self, request: Any, **_: Any) -> AWSResponse:
         answer = next(self._answers)
         return AWSResponse(request.url, answer.status, answer.headers, RawBody(answer.body))
+
+
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+)
+
+
+class WritesHeldBack:
+    """Sends a client's reads, but answers its writes with an empty success without sending them,
+    so a handler run leaves the table as it was: its calls are recorded, to be sent later."""
+
+    def __init__(self, client: Any) -> None:
+        self._events = client.meta.events
+
+    def __enter__(self) -> WritesHeldBack:
+        self._events.register_first(f"before-send.{SERVICE}", self._answer)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._events.unregister(f"before-send.{SERVICE}", self._answer)
+
+    def _answer(self, request: Any, **_: Any) -> AWSResponse | None:
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else target).split(".")[-1]
+        if operation not in WRITE_OPERATIONS:
+            return None
+        return AWSResponse(request.url, SUCCESS.status, SUCCESS.headers, RawBody(SUCCESS.body))
 
 
 SUCCESS = RawAnswer(200, {"content-type": "application/x-amz-json-1.0"}, b"{}")

@@ -1,8 +1,10 @@
-"""`make bench`: measure a create end to end on this machine; write a table to stdout,
-bench/results.json and bench/results.png.
+"""`make bench`: measure every action and path end to end on this machine; write a table to
+stdout, bench/results.json and bench/results.png. Exits 1 when a call makes more DynamoDB
+requests than the contract allows; a missed timing target is printed as FAIL.
 
-    python -m bench.run [--iterations N] [--warmup N] [--cold-runs N] [--no-package]
-                        [--package-only] [--endpoint http://127.0.0.1:PORT] [--out DIR]
+    python -m bench.run [--iterations N] [--warmup N] [--cold-runs N] [--import-runs N]
+                        [--copy-iterations N] [--no-package] [--package-only]
+                        [--endpoint http://127.0.0.1:PORT] [--out DIR]
 
 Everything DynamoDB answers comes from Amazon DynamoDB Local on loopback, started here unless
 --endpoint names one already running. See docs/benchmark.md for how to read the results.
@@ -24,8 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import cold_start, package
-from bench.report import evaluate_targets, print_report
+from bench import cold_start, copies, package
+from bench.report import contract_broken, evaluate_targets, print_report
 from bench.warm import WarmBench
 from scripts import dynamodb_local
 
@@ -35,9 +37,15 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iterations", type=int, default=1000, help="timed creates per path")
-    parser.add_argument("--warmup", type=int, default=100, help="untimed creates per path first")
-    parser.add_argument("--cold-runs", type=int, default=20, help="fresh interpreters per side")
+    parser.add_argument("--iterations", type=int, default=100, help="timed calls per scenario")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed calls per scenario first")
+    parser.add_argument("--cold-runs", type=int, default=10, help="fresh interpreters per side")
+    parser.add_argument(
+        "--import-runs", type=int, default=3, help="fresh interpreters per action module"
+    )
+    parser.add_argument(
+        "--copy-iterations", type=int, default=40, help="timed writes per side, copies vs refs"
+    )
     parser.add_argument("--no-package", action="store_true", help="skip building the artifact")
     parser.add_argument(
         "--package-only",
@@ -49,8 +57,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.endpoint and urlsplit(args.endpoint).hostname not in LOOPBACK:
         parser.error("--endpoint must be on loopback (127.0.0.1)")
-    if args.iterations < 2 or args.warmup < 0 or args.cold_runs < 1:
-        parser.error("need --iterations >= 2, --warmup >= 0 and --cold-runs >= 1")
+    if args.iterations < 2 or args.warmup < 0 or min(args.cold_runs, args.import_runs) < 1:
+        parser.error("need --iterations >= 2, --warmup >= 0, --cold-runs and --import-runs >= 1")
+    if args.copy_iterations < 1:
+        parser.error("need --copy-iterations >= 1")
     return args
 
 
@@ -74,14 +84,18 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _progress("requests and capacity")
             results["requests_and_capacity"] = warm.accounting()
-            _progress(f"warm latency: {args.iterations} creates per path and contender")
+            _progress(f"warm latency: {args.iterations} calls per scenario and contender")
             results["warm_latency"] = warm.latency(args.iterations, args.warmup)
-            _progress("CPU per request, DynamoDB answered in-process")
+            _progress("CPU per call, DynamoDB answered in-process")
             results["cpu"] = warm.cpu(args.iterations, args.warmup)
+            _progress("records as copies: the same writes with 2 more items")
+            results["copies"] = copies.measure(warm, args.copy_iterations)
         finally:
             warm.close()
-    _progress(f"cold start: {args.cold_runs} fresh interpreters each")
-    results["cold_start"] = cold_start.measure(args.cold_runs)
+    _progress(
+        f"cold start: {args.cold_runs} fresh interpreters each, {args.import_runs} per action"
+    )
+    results["cold_start"] = cold_start.measure(args.cold_runs, args.import_runs)
     if args.no_package:
         results["package"] = {"skipped": True}
     else:
@@ -112,7 +126,7 @@ def _write(results: dict[str, Any], args: argparse.Namespace) -> int:
 
     draw(results, args.out / "results.png")
     print_report(results)
-    return 0
+    return 1 if contract_broken(results["targets"]) else 0
 
 
 def _progress(step: str) -> None:
@@ -137,6 +151,8 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
         "iterations": args.iterations,
         "warmup": args.warmup,
         "cold_runs": args.cold_runs,
+        "import_runs": args.import_runs,
+        "copy_iterations": args.copy_iterations,
     }
 
 

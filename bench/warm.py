@@ -1,12 +1,20 @@
-"""The in-process part of the benchmark: our handler, the bare boto3 floor and the Powertools peer,
-each creating conversations on its own tables in one DynamoDB Local."""
+"""The in-process part of the benchmark: our handler against the bare boto3 floor, scenario by
+scenario (bench/workload.py), on one table in DynamoDB Local.
+
+The floor of a call is the DynamoDB requests the handler makes for it, sent directly with the
+handler's own client: no parsing, validation, domain or envelope. To get those exact requests,
+the floor runs the handler on the same body first, untimed, and records its requests; when the
+scenario changes state, the writes of that run are answered in-process and not sent (its reads
+are sent: they change nothing), so the table is as it was and the recorded writes, guarded by
+what was read, succeed when the floor sends them. A request the handler saw refused (an
+existing conversation's create) must be refused again when the floor sends it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
 import json
-import logging
 import os
 import time
 import uuid
@@ -18,17 +26,20 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from bench.capacity import capacity_of
-from bench.instrument import SUCCESS, Call, DynamoDBMeter, InProcessDynamoDB, RawAnswer
-from bench.peer import PowertoolsPeer, idempotency_table_definition
+from bench.instrument import Call, DynamoDBMeter, InProcessDynamoDB, RawAnswer, WritesHeldBack
 from bench.stats import summary
-from bench.workload import PATHS, SEED, Bodies, CreatePath, LambdaContext, api_gateway_event
+from bench.workload import SCENARIOS, LambdaContext, Scenario, World, api_gateway_event
 
 HANDLER = "handler"
 FLOOR = "floor"
-PEER = "peer"
-CONTENDERS = (HANDLER, FLOOR, PEER)
-# How many creates of each path the capacity is read from; the answer does not vary.
-ACCOUNTING_CREATES = 5
+CONTENDERS = (HANDLER, FLOOR)
+# How many calls of each scenario the requests and capacity are read from.
+ACCOUNTING_CALLS = 3
+CONTEXT = LambdaContext()
+
+
+class WrongAnswerError(AssertionError):
+    """A benchmark that timed wrong answers would measure nothing: the run stops."""
 
 
 @dataclass
@@ -41,26 +52,16 @@ class Sample:
 
 @dataclass
 class Contender:
-    """One way of creating a conversation, and the client whose requests it makes."""
+    """One way of making a scenario's call, and what it ran last (replayed for the CPU run)."""
 
     name: str
-    meter: DynamoDBMeter
-    client: Any
-    prepare: Callable[[CreatePath], Any]
-    run: Callable[[CreatePath, Any], None]
-    last_answers: dict[str, list[RawAnswer]] = field(default_factory=dict)
-
-    def measure(self, path: CreatePath, prepared: Any) -> Sample:
-        requests, mark = self.meter.requests, len(self.meter.calls)
-        cpu_started, started = time.process_time(), time.perf_counter()
-        self.run(path, prepared)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        calls = self.meter.calls_since(mark)
-        return Sample(seconds, cpu, self.meter.requests - requests, calls)
+    prepare: Callable[[Scenario], Any]
+    run: Callable[[Scenario, Any], None]
+    last: dict[str, tuple[Any, list[RawAnswer]]] = field(default_factory=dict)
 
 
 def configure_handler_environment(endpoint: str) -> str:
-    """The environment handler.app validates at import; returns the table it will write to."""
+    """The environment handler.app validates at import; returns the table it will use."""
     table = f"bench-conversations-{uuid.uuid4().hex[:8]}"
     os.environ.update(
         DYNAMODB_ENDPOINT_URL=endpoint,
@@ -70,190 +71,175 @@ def configure_handler_environment(endpoint: str) -> str:
         # DynamoDB Local accepts any key; requests are still signed, as in Lambda.
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - a dummy for DynamoDB Local
-        # The create path alone; docs/auth.md measures what signature auth adds.
+        # The actions alone; docs/auth.md measures what signature auth and the limiter add.
         AUTH_MODE="none",
+        # DynamoDB Local on a loaded 2-core machine can take over the 1 s read timeout meant for
+        # DynamoDB (a 51-item transaction did), and botocore's retry would then be timed too.
+        DYNAMODB_READ_TIMEOUT="10",
+        DYNAMODB_CONNECT_TIMEOUT="2",
     )
     return table
 
 
 class WarmBench:
-    def __init__(self, endpoint: str) -> None:
-        table = configure_handler_environment(endpoint)
+    def __init__(self, endpoint: str, scenarios: tuple[Scenario, ...] = SCENARIOS) -> None:
+        self.table = configure_handler_environment(endpoint)
+        self.scenarios = scenarios
         self.app = importlib.import_module("handler.app")
         self._devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the bench
-        # Log lines are still formatted, as in Lambda, but not printed over the report.
+        # Log and metric lines are still formatted, as in Lambda, but not printed over the report.
         self.app.telemetry.logger.registered_handler.setStream(self._devnull)
         store = importlib.import_module("handler.store")
-        client = self.app.store._client
-        self.bodies = Bodies()
-        peer_client = store.create_client(
-            store.ClientSettings(
-                region=self.app.settings.aws_region,
-                endpoint_url=endpoint,
-                connect_timeout=self.app.settings.dynamodb_connect_timeout,
-                read_timeout=self.app.settings.dynamodb_read_timeout,
-                max_attempts=self.app.settings.dynamodb_max_attempts,
-            )
-        )
-        peer_tables = (f"{table}-peer", f"{table}-peer-idempotency")
-        for definition in (
-            store.table_definition(table),
-            store.table_definition(peer_tables[0]),
-            idempotency_table_definition(peer_tables[1]),
-        ):
-            client.create_table(**definition)
-            client.get_waiter("table_exists").wait(TableName=definition["TableName"])
-        from aws_lambda_powertools import Logger  # noqa: PLC0415 - after the handler's import
-
-        self.peer = PowertoolsPeer(
-            peer_client,
-            conversations_table=peer_tables[0],
-            idempotency_table=peer_tables[1],
-            logger=Logger(
-                service="create-conversation-peer",
-                logger_handler=logging.StreamHandler(self._devnull),
-            ),
-        )
-        handler_meter = DynamoDBMeter(client)
+        self.client = self.app.store._client
+        self.client.create_table(**store.table_definition(self.table))
+        self.client.get_waiter("table_exists").wait(TableName=self.table)
+        self.meter = DynamoDBMeter(self.client)
         self.contenders = {
-            HANDLER: Contender(HANDLER, handler_meter, client, self._event, self._run_handler),
-            FLOOR: Contender(FLOOR, handler_meter, client, self._floor_call, self._run_floor),
-            PEER: Contender(
-                PEER, DynamoDBMeter(peer_client), peer_client, self._event, self._run_peer
-            ),
+            HANDLER: Contender(HANDLER, self._handler_event, self._run_handler),
+            FLOOR: Contender(FLOOR, self._floor_calls, self._run_floor),
         }
-        for body in Bodies.seeds():
-            self._run_handler(SEED, api_gateway_event(body))
-            self._run_peer(SEED, api_gateway_event(body))
+        with contextlib.redirect_stdout(self._devnull):  # EMF lines of the set-up calls
+            self.world = World(self.call)
 
     def close(self) -> None:
         self._devnull.close()
 
-    # --- the three contenders -------------------------------------------------------------
+    # --- calls ------------------------------------------------------------------------------
 
-    def _event(self, path: CreatePath) -> dict[str, Any]:
-        return api_gateway_event(self.bodies.for_path(path))
+    def call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One untimed handler call that sets the stage; its Result."""
+        response = self.app.lambda_handler(api_gateway_event(action, body), CONTEXT)
+        if response["statusCode"] != 200:
+            raise WrongAnswerError(f"set-up {action}: HTTP {response['statusCode']}: {response}")
+        result: dict[str, Any] = json.loads(response["body"])["Result"]
+        return result
 
-    def _run_handler(self, path: CreatePath, event: dict[str, Any]) -> None:
-        _check_answer(path, self.app.lambda_handler(event, CONTEXT), check_exist=True)
+    def _handler_event(self, scenario: Scenario) -> dict[str, Any]:
+        with contextlib.redirect_stdout(self._devnull):  # EMF lines of the set-up calls
+            return api_gateway_event(scenario.action, scenario.body(self.world))
 
-    def _run_peer(self, path: CreatePath, event: dict[str, Any]) -> None:
-        # The peer replays its first answer, so it never says Exist: true.
-        _check_answer(path, self.peer.lambda_handler(event, CONTEXT), check_exist=False)
+    def _run_handler(self, scenario: Scenario, event: dict[str, Any]) -> None:
+        check_answer(scenario, self.app.lambda_handler(event, CONTEXT))
 
-    def _floor_call(self, path: CreatePath) -> tuple[str, dict[str, Any]]:
-        """The call our handler makes for this request, captured without sending it."""
-        meter = self.contenders[HANDLER].meter
-        mark = len(meter.calls)
-        with InProcessDynamoDB(self.contenders[HANDLER].client, [SUCCESS]):
-            self.app.lambda_handler(self._event(path), CONTEXT)
-        (call,) = meter.calls_since(mark)
-        return call.operation, call.params
+    def _floor_calls(self, scenario: Scenario) -> list[Call]:
+        """The requests the handler makes for this scenario's next body, recorded untimed."""
+        event = self._handler_event(scenario)
+        mark = len(self.meter.calls)
+        with contextlib.ExitStack() as stack:
+            if scenario.mutates:
+                stack.enter_context(WritesHeldBack(self.client))
+            stack.enter_context(contextlib.redirect_stdout(self._devnull))
+            self._run_handler(scenario, event)
+        return self.meter.calls_since(mark)
 
-    def _run_floor(self, path: CreatePath, prepared: tuple[str, dict[str, Any]]) -> None:
-        operation, params = prepared
-        send = getattr(self.contenders[FLOOR].client, xform_name(operation))
-        try:
-            send(**params)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if path.creates_new or code not in _REFUSALS:
-                raise
-        else:
-            if not path.creates_new:
-                raise AssertionError(f"floor: {operation} for {path.name} was not refused")
+    def _run_floor(self, scenario: Scenario, calls: list[Call]) -> None:
+        for call in calls:
+            send = getattr(self.client, xform_name(call.operation))
+            try:
+                send(**call.params)
+            except ClientError as error:
+                if not call.refused:
+                    raise WrongAnswerError(f"floor {scenario.name}: {error}") from error
+            else:
+                if call.refused:
+                    raise WrongAnswerError(f"floor {scenario.name}: {call.operation} not refused")
 
-    # --- the measurements ------------------------------------------------------------------
+    def _measure(self, contender: Contender, scenario: Scenario, prepared: Any) -> Sample:
+        requests, mark = self.meter.requests, len(self.meter.calls)
+        with contextlib.redirect_stdout(self._devnull):  # the EMF line, formatted and written
+            cpu_started, started = time.process_time(), time.perf_counter()
+            contender.run(scenario, prepared)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        return Sample(seconds, cpu, self.meter.requests - requests, self.meter.calls_since(mark))
+
+    # --- the measurements ---------------------------------------------------------------------
 
     def accounting(self) -> dict[str, Any]:
-        """Requests and capacity of each create, by path, for ours and the peer's."""
-        results: dict[str, Any] = {}
-        for contender in (self.contenders[HANDLER], self.contenders[PEER]):
-            contender.meter.ask_capacity = True
-            try:
-                results[contender.name] = {
-                    path.name: _account(
-                        [
-                            contender.measure(path, contender.prepare(path))
-                            for _ in range(ACCOUNTING_CREATES)
-                        ]
-                    )
-                    for path in PATHS
-                }
-            finally:
-                contender.meter.ask_capacity = False
-        return results
+        """Requests and capacity of the handler's calls, by scenario."""
+        handler = self.contenders[HANDLER]
+        self.meter.ask_capacity = True
+        try:
+            return {
+                scenario.name: account(
+                    [
+                        self._measure(handler, scenario, handler.prepare(scenario))
+                        for _ in range(ACCOUNTING_CALLS)
+                    ]
+                )
+                for scenario in self.scenarios
+            }
+        finally:
+            self.meter.ask_capacity = False
 
     def latency(self, iterations: int, warmup: int) -> dict[str, Any]:
-        """Wall time of each create. Paths and contenders take turns, round after round, so
+        """Wall time of each call. Scenarios and contenders take turns, round after round, so
         drift in the machine's load or DynamoDB Local's JIT reaches them all alike."""
-        samples = self._rounds(iterations, warmup, in_process=False)
-        for path in PATHS:
-            for name, taken in samples[path.name].items():
-                self.contenders[name].last_answers[path.name] = [
-                    call.answer for call in taken[-1].calls
-                ]
-        return {path.name: _latency_summary(samples[path.name]) for path in PATHS}
+        samples = self._rounds(iterations, warmup, replay=False)
+        return {s.name: latency_summary(samples[s.name]) for s in self.scenarios}
 
     def cpu(self, iterations: int, warmup: int) -> dict[str, Any]:
-        """CPU time of each create, DynamoDB's answers from the latency run replayed in-process."""
-        samples = self._rounds(iterations, warmup, in_process=True)
+        """CPU time of each call, the last latency round's DynamoDB answers replayed in-process."""
+        samples = self._rounds(iterations, warmup, replay=True)
         results: dict[str, Any] = {}
-        for path in PATHS:
-            results[path.name] = {}
-            for name, taken in samples[path.name].items():
+        for scenario in self.scenarios:
+            results[scenario.name] = {}
+            for name, taken in samples[scenario.name].items():
                 cpu_us = [sample.cpu_seconds * 1e6 for sample in taken]
-                results[path.name][name] = {
+                results[scenario.name][name] = {
                     "cpu_us": summary(cpu_us, 1),
                     "wall_us": summary([sample.seconds * 1e6 for sample in taken], 1),
-                    "mean_cpu_us": round(sum(cpu_us) / len(cpu_us), 1),
                 }
         return results
 
     def _rounds(
-        self, iterations: int, warmup: int, *, in_process: bool
+        self, iterations: int, warmup: int, *, replay: bool
     ) -> dict[str, dict[str, list[Sample]]]:
         samples: dict[str, dict[str, list[Sample]]] = {
-            path.name: {name: [] for name in CONTENDERS} for path in PATHS
+            scenario.name: {name: [] for name in CONTENDERS} for scenario in self.scenarios
         }
         for round_number in range(warmup + iterations):
             turn = round_number % len(CONTENDERS)
-            for path in PATHS:
+            for scenario in self.scenarios:
                 for name in CONTENDERS[turn:] + CONTENDERS[:turn]:
                     contender = self.contenders[name]
-                    prepared = contender.prepare(path)
                     with contextlib.ExitStack() as stack:
-                        if in_process:
-                            answers = contender.last_answers[path.name]
-                            stack.enter_context(InProcessDynamoDB(contender.client, answers))
-                        sample = contender.measure(path, prepared)
+                        if replay:
+                            prepared, answers = contender.last[scenario.name]
+                            stack.enter_context(InProcessDynamoDB(self.client, answers))
+                        else:
+                            prepared = contender.prepare(scenario)
+                        sample = self._measure(contender, scenario, prepared)
+                    if not replay:
+                        answers = [call.answer for call in sample.calls]
+                        contender.last[scenario.name] = (prepared, answers)
                     if round_number >= warmup:
-                        samples[path.name][name].append(sample)
+                        samples[scenario.name][name].append(sample)
         return samples
 
 
-CONTEXT = LambdaContext()
-_REFUSALS = {"TransactionCanceledException", "ConditionalCheckFailedException"}
-
-
-def _check_answer(path: CreatePath, response: dict[str, Any], *, check_exist: bool) -> None:
-    """A benchmark that timed wrong answers would measure nothing: stop at the first one."""
+def check_answer(scenario: Scenario, response: dict[str, Any]) -> None:
+    """Stop at the first call that did not take its scenario's path."""
     if response["statusCode"] != 200:
-        raise AssertionError(f"{path.name}: HTTP {response['statusCode']}: {response['body']}")
-    if check_exist:
-        exist = json.loads(response["body"])["Result"]["Exist"]
-        if exist == path.creates_new:
-            raise AssertionError(f"{path.name}: answered Exist={exist}")
+        raise WrongAnswerError(
+            f"{scenario.name}: HTTP {response['statusCode']}: {response['body']}"
+        )
+    wrong = scenario.check(json.loads(response["body"])["Result"])
+    if wrong is not None:
+        raise WrongAnswerError(f"{scenario.name}: {wrong}")
 
 
-def _account(samples: list[Sample]) -> dict[str, Any]:
+def account(samples: list[Sample]) -> dict[str, Any]:
     uses = [capacity_of(sample.calls) for sample in samples]
     sources = sorted(set().union(*(use.sources for use in uses)))
     return {
-        "requests": max(sample.requests for sample in samples),
+        # API calls; botocore's own retries of one call (throttling, a timeout) are the
+        # `http_requests` beyond them, which the contract's limit leaves aside.
+        "requests": max(len(sample.calls) for sample in samples),
+        "http_requests": max(sample.requests for sample in samples),
         "operations": [call.operation for call in samples[-1].calls],
         "refused": [call.refused for call in samples[-1].calls],
         "write_units": max(use.write_units for use in uses),
+        "index_write_units": max(use.index_write_units for use in uses),
         "read_units": max(use.read_units for use in uses),
         "capacity_source": "+".join(sources),
         "local_reported_units": max(use.local_reported_units for use in uses),
@@ -261,11 +247,12 @@ def _account(samples: list[Sample]) -> dict[str, Any]:
     }
 
 
-def _latency_summary(samples: dict[str, list[Sample]]) -> dict[str, Any]:
+def latency_summary(samples: dict[str, list[Sample]]) -> dict[str, Any]:
     summaries: dict[str, Any] = {
         name: {
             **summary([sample.seconds * 1000 for sample in taken]),
-            "max_requests": max(sample.requests for sample in taken),
+            "max_requests": max(len(sample.calls) for sample in taken),
+            "max_http_requests": max(sample.requests for sample in taken),
         }
         for name, taken in samples.items()
     }

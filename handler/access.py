@@ -49,11 +49,12 @@ class Gatekeeper:
         self._authenticate = authenticate
         self._limiter = limiter
 
-    def admit(self, request: HttpRequest, body: bytes) -> Caller:
-        """The authenticated caller, counted against its rate limit, or the ApiError refusing it."""
+    def admit(self, request: HttpRequest, body: bytes, action: str, kind: str) -> Caller:
+        """The authenticated caller, counted against its limit for `action` (of rate class
+        `kind`), or the ApiError refusing it."""
         caller = self._authenticate(request, body)
         if self._limiter is not None:
-            self._limiter.admit(caller.name)
+            self._limiter.admit(caller.name, action, kind)
         return caller
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from handler.auth import AccessKey, KeyLookup
 from handler.aws_clients import new_client
-from handler.domain import StoreUnavailableError
+from handler.domain.errors import StoreUnavailableError
 from handler.models import INT32_MAX
 
 if TYPE_CHECKING:

@@ -1,26 +1,71 @@
-"""The vendor's API surface: which requests are ours, and the BaseResponse envelope."""
+"""The vendor's API surface: which requests are ours, the action router, the envelope."""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, cast
 
-from handler.domain import Conversation, CreateCommand, CreateOutcome
+from pydantic import BaseModel
+
+import handler.actions
+from handler.actions import Action
 from handler.errors import ApiError, ErrorBody, ErrorCode, missing
 from handler.gateway import HttpRequest
-from handler.models import (
-    ConversationInfo,
-    CreateConversationRequest,
-    CreateConversationResult,
-)
 
-ACTION = "CreateConversation"
 VERSION = "2020-12-01"
 SERVICE = "rtc"
 ALLOWED_METHOD = "POST"
-ONLINE_COUNT_UNTRACKED = 0
+_ACTION_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Listed once per sandbox without importing any: a request imports only its own action's module.
+_ACTION_MODULES = frozenset(
+    name.removesuffix(".py")
+    for directory in handler.actions.__path__
+    for name in os.listdir(directory)
+    if name.endswith(".py") and not name.startswith("_")
+)
 
 
-def check_route(request: HttpRequest) -> None:
+@dataclass(frozen=True)
+class Route:
+    """What the query string asked for, echoed in every answer, and the action if it exists."""
+
+    action_name: str
+    version: str
+
+
+def requested_route(request: HttpRequest) -> Route:
+    return Route(
+        action_name=_sendable(request.query.get("Action", "")),
+        version=_sendable(request.query.get("Version", "")) or VERSION,
+    )
+
+
+def _sendable(text: str) -> str:
+    """`text` with each lone surrogate (valid in an event's JSON, not in UTF-8) as U+FFFD, so
+    that the answer echoing it can be encoded and sent."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def module_name(action: str) -> str:
+    return _WORD_START.sub("_", action).lower()
+
+
+def action_names() -> list[str]:
+    """Every Action this service implements, named from its module without importing it."""
+    return sorted("".join(part.title() for part in module.split("_")) for module in _ACTION_MODULES)
+
+
+def find_action_module(action: str) -> Action:
+    module = importlib.import_module(f"handler.actions.{module_name(action)}")
+    return cast("Action", module)
+
+
+def check_route(request: HttpRequest) -> Action:
     if request.method != ALLOWED_METHOD:
         raise ApiError(
             ErrorCode.MethodNotAllowed,
@@ -31,70 +76,32 @@ def check_route(request: HttpRequest) -> None:
         raise missing("Action is required in the query string")
     if not version:
         raise missing("Version is required in the query string")
-    if (action, version) != (ACTION, VERSION):
+    module = None
+    if _ACTION_NAME.fullmatch(action) and module_name(action) in _ACTION_MODULES:
+        module = find_action_module(action)
+    if module is None or action != module.ACTION or version != VERSION:
         raise ApiError(
             ErrorCode.InvalidActionOrVersion,
-            f"Action {action!r} with Version {version!r} is not supported; "
-            f"use Action={ACTION}&Version={VERSION}",
+            f"Action {_short(action)!r} with Version {_short(version)!r} is not supported; "
+            f"Version is {VERSION} and the Actions are {', '.join(action_names())}",
         )
+    return module
 
 
-def to_command(request: CreateConversationRequest) -> CreateCommand:
-    core = request.ConversationCoreInfo
-    return CreateCommand(
-        app_id=request.AppId,
-        inbox_type=request.InboxType,
-        conversation_type=core.ConversationType,
-        owner_user_id=request.OwnerUserId,
-        other_user_id=request.OtherUserId or None,
-        idempotent_id=request.IdempotentId or None,
-        name=core.Name,
-        avatar_url=core.AvatarUrl,
-        description=core.Description,
-        notice=core.Notice,
-        ext=core.Ext,
-    )
-
-
-def conversation_info(conversation: Conversation) -> ConversationInfo:
-    return ConversationInfo(
-        ConversationShortId=conversation.short_id,
-        AppId=conversation.app_id,
-        InboxType=conversation.inbox_type,
-        ConversationType=conversation.conversation_type,
-        Name=conversation.name,
-        AvatarUrl=conversation.avatar_url,
-        Description=conversation.description,
-        Notice=conversation.notice,
-        Ext=dict(conversation.ext),
-        OwnerUserId=conversation.owner_user_id,
-        CreatorUserId=conversation.owner_user_id,
-        OtherUserId=conversation.other_user_id,
-        Status=conversation.status,
-        CreateTime=conversation.create_time,
-        ModifyTime=conversation.modify_time,
-        MemberCount=conversation.member_count,
-        OnlineCount=ONLINE_COUNT_UNTRACKED,
-    )
-
-
-def success_payload(request_id: str, region: str, outcome: CreateOutcome) -> dict[str, Any]:
-    result = CreateConversationResult(
-        ConversationShortId=outcome.conversation.short_id,
-        Exist=outcome.existed,
-        ConversationInfo=conversation_info(outcome.conversation),
-    )
+def success_payload(
+    route: Route, request_id: str, region: str, result: BaseModel
+) -> dict[str, Any]:
     return {
-        "ResponseMetadata": _metadata(request_id, region),
+        "ResponseMetadata": _metadata(route, region, request_id),
         "Result": result.model_dump(exclude_none=True),
     }
 
 
-def error_payload(request_id: str, region: str, error: ErrorBody) -> dict[str, Any]:
+def error_payload(route: Route, request_id: str, region: str, error: ErrorBody) -> dict[str, Any]:
     body: dict[str, Any] = {"Code": error.code, "Message": error.message}
     if error.code_n is not None:
         body = {"CodeN": error.code_n, **body}
-    return {"ResponseMetadata": {**_metadata(request_id, region), "Error": body}}
+    return {"ResponseMetadata": {**_metadata(route, region, request_id), "Error": body}}
 
 
 def error_headers(error: ErrorBody) -> dict[str, str]:
@@ -104,11 +111,15 @@ def error_headers(error: ErrorBody) -> dict[str, str]:
     return {}
 
 
-def _metadata(request_id: str, region: str) -> dict[str, Any]:
+def _metadata(route: Route, region: str, request_id: str) -> dict[str, Any]:
     return {
         "RequestId": request_id,
-        "Action": ACTION,
-        "Version": VERSION,
+        "Action": route.action_name,
+        "Version": route.version,
         "Service": SERVICE,
         "Region": region,
     }
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 64 else text[:64] + "…"

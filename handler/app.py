@@ -19,20 +19,23 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handler.access import gatekeeper_for
 from handler.access_keys import key_lookup
+from handler.actions import Dependencies
 from handler.api import (
     SERVICE,
+    Route,
     check_route,
     error_headers,
     error_payload,
+    requested_route,
     success_payload,
-    to_command,
 )
 from handler.auth import SigningScope
-from handler.domain import Entropy, create_conversation
-from handler.errors import ApiError, describe
+from handler.domain.ids import Entropy
+from handler.domain.model import MemberLimits
+from handler.errors import describe, is_expected
 from handler.gateway import http_response, parse_event
 from handler.rate_limit import RateLimiter, RateLimitPolicy
-from handler.request_parsing import parse_create_request
+from handler.request_parsing import parse_request
 from handler.settings import load_settings
 from handler.store import (
     ClientSettings,
@@ -64,11 +67,17 @@ gatekeeper = gatekeeper_for(
     keys=key_lookup(settings, client_settings),
     scope=SigningScope(region=settings.api_region, service=SERVICE),
     limiter=RateLimiter(
-        RateLimitPolicy(requests_per_second=settings.rate_limit_per_second),
+        RateLimitPolicy(
+            write_per_second=settings.rate_limit_write_per_second,
+            read_per_second=settings.rate_limit_read_per_second,
+        ),
         DynamoDBRateCounter(dynamodb, table_name=settings.table_name),
         clock=time.time,
     ),
     clock=time.time,
+)
+member_limits = MemberLimits(
+    group=settings.group_member_limit, live_group=settings.live_group_member_limit
 )
 # Read per call, never cached: a SnapStart restore must not replay another sandbox's randomness.
 entropy = Entropy(now_ms=lambda: time.time_ns() // 1_000_000, random_bits=secrets.randbits)
@@ -78,23 +87,34 @@ entropy = Entropy(now_ms=lambda: time.time_ns() // 1_000_000, random_bits=secret
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_event(event, fallback_request_id=getattr(context, "aws_request_id", ""))
     telemetry.start_request(request.request_id)
+    route = requested_route(request)
     try:
-        check_route(request)
+        action = check_route(request)
         body = request.body()
-        caller = gatekeeper.admit(request, body)
-        create_request = parse_create_request(body)
-        caller.authorize(create_request.AppId)
-        outcome = create_conversation(to_command(create_request), store.for_request(), entropy)
+        caller = gatekeeper.admit(request, body, action.ACTION, action.RATE_LIMIT)
+        action_request = parse_request(action.Request, body)
+        caller.authorize(action_request.AppId)  # type: ignore[attr-defined]
+        dependencies = Dependencies(store.for_request(), entropy, member_limits)
+        result = action.run(action_request, dependencies)
     except Exception as error:  # every failure becomes the vendor's envelope
-        return _error_response(request.request_id, error)
-    telemetry.succeeded(outcome.conversation.short_id, existed=outcome.existed, caller=caller.name)
-    return http_response(200, success_payload(request.request_id, settings.api_region, outcome))
+        return _error_response(route, request.request_id, error)
+    telemetry.succeeded(action.ACTION, caller=caller.name, audit=_audit(result))
+    payload = success_payload(route, request.request_id, settings.api_region, result)
+    return http_response(200, payload)
 
 
-def _error_response(request_id: str, error: Exception) -> dict[str, Any]:
+def _audit(result: Any) -> dict[str, Any]:
+    """The ids a success is audited by: the conversation, and for a create, whether it existed."""
+    fields = {"ConversationShortId": "conversation_short_id", "Exist": "existed"}
+    return {
+        name: getattr(result, field) for field, name in fields.items() if hasattr(result, field)
+    }
+
+
+def _error_response(route: Route, request_id: str, error: Exception) -> dict[str, Any]:
     body = describe(error)
-    telemetry.failed(body, expected=isinstance(error, ApiError))
-    payload = error_payload(request_id, settings.api_region, body)
+    telemetry.failed(body, expected=is_expected(error))
+    payload = error_payload(route, request_id, settings.api_region, body)
     return http_response(body.http_status, payload, error_headers(body))
 
 

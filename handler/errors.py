@@ -1,8 +1,9 @@
 """Every error the API can answer with, and the one table that maps it to the wire.
 
-Request failures are raised as `ApiError` with their vendor code; storage failures arrive as the
-domain's exceptions. `describe` turns either into (HTTP status, Code, CodeN, Message); nothing
-else in the package decides a status code.
+Request failures are raised as `ApiError` with their vendor code; the domain's refusals are
+named after their vendor code; storage failures arrive as the domain's exceptions. `describe`
+turns any of them into (HTTP status, Code, CodeN, Message); nothing else in the package decides
+a status code.
 """
 
 from __future__ import annotations
@@ -10,31 +11,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from handler.domain import StoreTimeoutError, StoreUnavailableError
+from handler.domain.errors import Refusal, StoreTimeoutError, StoreUnavailableError
 
 
 class ErrorCode(Enum):
     """Vendor error code -> (HTTP status, CodeN or None), as in the contract's section 5."""
 
+    # The vendor's OpenAPI gateway codes.
     MissingParameter = (400, 100002)
-    InvalidParameter = (400, None)
     InvalidActionOrVersion = (404, 100008)
-    MethodNotAllowed = (405, None)
-    RequestEntityTooLarge = (413, None)
     MissingAuthenticationToken = (401, 100003)
     MissingSignature = (401, 100005)
     InvalidTimestamp = (400, 100006)
     InvalidAccessKey = (401, 100009)
     SignatureDoesNotMatch = (401, 100010)
     AccessDenied = (403, 100013)
-    FlowLimitExceeded = (429, None)
     InternalError = (500, 100014)
-    ServiceUnavailableTemp = (503, None)
     InternalServiceTimeout = (504, 100016)
+    # The vendor's IM service codes (docs 6348/412253).
+    JsonParsingError = (400, None)
+    InvalidParam = (400, None)
+    MethodNotAllowed = (405, None)
+    RequestEntityTooLarge = (413, None)
+    FlowLimitExceeded = (429, None)
+    ServiceUnavailableTemp = (503, None)
+    ConversationNotFound = (404, None)
+    ConversationShortIdsHasInvalidElem = (400, None)
+    SingleConversationNotSupport = (400, None)
+    LiveConversationNotSupport = (400, None)
+    OnlyOwnerCanOperator = (403, None)
+    OwnerShouldBeEqual = (400, None)
+    ParticipantNotInConversation = (400, None)
+    ConversationParticipantsMoreThanLimit = (400, None)
 
-    def __init__(self, http_status: int, code_n: int | None) -> None:
-        self.http_status = http_status
-        self.code_n = code_n
+    def __new__(cls, http_status: int, code_n: int | None) -> ErrorCode:
+        # Many codes share (status, CodeN); a value of their own keeps them from becoming aliases.
+        member = object.__new__(cls)
+        member._value_ = len(cls.__members__)
+        member.http_status = http_status
+        member.code_n = code_n
+        return member
+
+    http_status: int
+    code_n: int | None
 
 
 @dataclass(frozen=True)
@@ -69,17 +88,27 @@ def describe(error: Exception) -> ErrorBody:
 
 
 def _from_domain(error: Exception) -> ApiError:
+    if isinstance(error, Refusal):
+        # Each refusal is named after its vendor code; one without a code is a bug.
+        code = ErrorCode.__members__.get(type(error).__name__)
+        if code is not None:
+            return ApiError(code, str(error))
     if isinstance(error, StoreUnavailableError):
         return ApiError(
             ErrorCode.ServiceUnavailableTemp,
-            "Storage is throttled or unavailable; retry with the same IdempotentId",
+            "Storage is throttled or unavailable; retrying the same request is safe",
         )
     if isinstance(error, StoreTimeoutError):
         return ApiError(
             ErrorCode.InternalServiceTimeout,
-            "Storage did not answer in time; retry with the same IdempotentId",
+            "Storage did not answer in time; retrying the same request is safe",
         )
     return ApiError(ErrorCode.InternalError, INTERNAL_ERROR_MESSAGE)
+
+
+def is_expected(error: Exception) -> bool:
+    """A refusal the contract names, as opposed to a failure worth a traceback in the log."""
+    return isinstance(error, ApiError | Refusal)
 
 
 def missing(message: str) -> ApiError:
@@ -87,4 +116,8 @@ def missing(message: str) -> ApiError:
 
 
 def invalid(message: str) -> ApiError:
-    return ApiError(ErrorCode.InvalidParameter, message)
+    return ApiError(ErrorCode.InvalidParam, message)
+
+
+def not_json(message: str) -> ApiError:
+    return ApiError(ErrorCode.JsonParsingError, message)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from handler.errors import ApiError, ErrorCode, invalid
+from handler.errors import ApiError, ErrorCode, not_json
 
 MAX_BODY_BYTES = 64 * 1024
 # A base64 text longer than this cannot decode to MAX_BODY_BYTES or fewer.
@@ -45,14 +45,15 @@ class HttpRequest:
             try:
                 data = base64.b64decode(self.raw_body, validate=True)
             except (binascii.Error, ValueError):
-                raise invalid("Request body is not valid base64") from None
+                # Not a JSON text either: the contract's JsonParsingError, as not UTF-8 is.
+                raise not_json("Request body is not valid base64") from None
         else:
             if len(self.raw_body) > MAX_BODY_BYTES:
                 raise _too_large()
             try:
                 data = self.raw_body.encode("utf-8")
             except UnicodeEncodeError:
-                raise invalid("Request body is not valid UTF-8") from None
+                raise not_json("Request body is not valid UTF-8") from None
         if len(data) > MAX_BODY_BYTES:
             raise _too_large()
         return data

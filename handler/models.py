@@ -1,6 +1,7 @@
-"""API models: the vendor's request and response shapes, with the vendor's field names.
+"""API models shared by the actions: field types, the conversation and member objects.
 
-Every rule of the contract's section 2 lives here. Validation is strict (no coercion), so
+Each action's module owns its request and result models, built from these. Every rule of the
+contract's section 2 lives here. Validation is strict (no coercion), so
 "10001", 1.0 and true are not integers, as the vendor's Go SDK types would have it. Strict
 strings also refuse lone surrogates ("\\ud800"), which parse from JSON but cannot be stored or
 echoed as UTF-8.
@@ -8,11 +9,14 @@ echoed as UTF-8.
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,17 +26,20 @@ from pydantic import (
     StrictStr,
     model_validator,
 )
-from pydantic.config import JsonDict
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from handler.domain import ID_MAX
+from handler.domain.ids import ID_MAX
+from handler.domain.model import Conversation, Member
+from handler.domain.users import UserRef
 
 _SCHEMA_ANNOTATIONS = {"default", "description", "title"}
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 CONVERSATION_TYPES = (1, 2, 100)
-SINGLE_CHAT = 1
+CONVERSATION_EXT_MAX_BYTES = 16 * 1024
+MEMBER_EXT_MAX_BYTES = 4 * 1024
+ONLINE_COUNT_UNTRACKED = 0
 
 
 class _IntegerRule(ABC):
@@ -95,17 +102,111 @@ class _OneOf(_IntegerRule):
         return {"enum": list(self.values)}
 
 
+@dataclass(frozen=True)
+class _ExtSize:
+    """The contract's cap on a whole Ext map, as compact UTF-8 JSON."""
+
+    max_bytes: int
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def check(self, value: dict[str, str]) -> dict[str, str]:
+        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > self.max_bytes:
+            raise PydanticCustomError(
+                "ext_too_large",
+                "must be at most {max_bytes} bytes as compact UTF-8 JSON ({size} given)",
+                {"max_bytes": self.max_bytes, "size": size},
+            )
+        return value
+
+
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        raise PydanticCustomError("control_character", "must not contain control characters")
+    return value
+
+
+between = _Between
+OneOf = _OneOf
 AppIdInt = Annotated[StrictInt, _Between(1, INT32_MAX)]
 UserIdInt = Annotated[StrictInt, _Between(1, INT64_MAX)]
 OptionalUserIdInt = Annotated[StrictInt, _Between(1, INT64_MAX, absent=0)]
+UserIdStr = Annotated[StrictStr, Field(max_length=128), AfterValidator(_no_control_characters)]
 InboxTypeInt = Annotated[StrictInt, _Between(0, INT32_MAX)]
 ConversationTypeInt = Annotated[StrictInt, _OneOf(CONVERSATION_TYPES)]
+ShortIdInt = Annotated[StrictInt, _Between(1, ID_MAX)]
+CursorInt = Annotated[StrictInt, _Between(-INT64_MAX - 1, INT64_MAX)]
+RoleInt = Annotated[StrictInt, _Between(-INT64_MAX - 1, INT64_MAX)]
+Int32AtLeastZero = Annotated[StrictInt, _Between(0, INT32_MAX)]
+Int64AtLeastZero = Annotated[StrictInt, _Between(0, INT64_MAX)]
 ExtKey = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 ExtValue = Annotated[StrictStr, Field(max_length=1024)]
+ConversationExt = Annotated[
+    dict[ExtKey, ExtValue], Field(max_length=100), _ExtSize(CONVERSATION_EXT_MAX_BYTES)
+]
+MemberExt = Annotated[dict[ExtKey, ExtValue], Field(max_length=100), _ExtSize(MEMBER_EXT_MAX_BYTES)]
+NameText = Annotated[StrictStr, Field(max_length=100)]
+UrlText = Annotated[StrictStr, Field(max_length=1024)]
+LongText = Annotated[StrictStr, Field(max_length=1000)]
 
 
-class _VendorModel(BaseModel):
+def user_of(number: int, text: str, field: str, *, required: bool = True) -> UserRef | None:
+    """README section 3: the integer if non-zero, else the string if non-empty, else missing."""
+    if number and text:
+        raise PydanticCustomError(
+            "rule_broken", "{field} and {field}Str name one user: give only one", {"field": field}
+        )
+    if number:
+        return UserRef(number=number)
+    if text:
+        return UserRef(text=text)
+    if required:
+        raise PydanticCustomError("missing_user", "{field} is required", {"field": field})
+    return None
+
+
+def unique_users(users: list[int], field: str) -> list[int]:
+    seen: set[int] = set()
+    for index, user in enumerate(users):
+        if user in seen:
+            raise PydanticCustomError(
+                "rule_broken",
+                "{field}[{index}] repeats user {user}",
+                {"field": field, "index": index, "user": user},
+            )
+        seen.add(user)
+    return users
+
+
+class VendorModel(BaseModel):
+    """A request model: strict types, unknown fields ignored, null means absent.
+
+    `USER_FIELDS` names the integer fields that have a `…Str` twin, and whether the user is
+    required; `user(name)` reads the pair by README section 3's rule.
+    """
+
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    USER_FIELDS: ClassVar[tuple[tuple[str, bool], ...]] = ()
+
+    def user(self, name: str) -> UserRef | None:
+        required = dict(self.USER_FIELDS)[name]
+        return user_of(getattr(self, name), getattr(self, f"{name}Str"), name, required=required)
+
+    def required_user(self, name: str) -> UserRef:
+        user = self.user(name)
+        if user is None:
+            raise ValueError(f"{name} is optional; use user()")
+        return user
+
+    @model_validator(mode="after")
+    def _users_are_named_once(self) -> Self:
+        for name, _ in self.USER_FIELDS:
+            self.user(name)
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -131,77 +232,25 @@ class _VendorModel(BaseModel):
         return json_schema
 
 
-class ConversationCoreInfo(_VendorModel):
-    ConversationType: ConversationTypeInt = Field(
-        description="1 single chat, 2 group chat, 100 live group."
-    )
-    Name: Annotated[StrictStr, Field(max_length=100)] = ""
-    AvatarUrl: Annotated[StrictStr, Field(max_length=1024)] = ""
-    Description: Annotated[StrictStr, Field(max_length=1000)] = ""
-    Notice: Annotated[StrictStr, Field(max_length=1000)] = ""
-    Ext: Annotated[dict[ExtKey, ExtValue], Field(max_length=100)] = Field(default_factory=dict)
+# --- the objects answers carry ------------------------------------------------------------------
 
 
-# The rule that _other_user_fits_the_type checks, as JSON Schema states it (all but "differs
-# from OwnerUserId", which JSON Schema cannot say).
-_OTHER_USER_RULE: JsonDict = {
-    "if": {
-        "properties": {
-            "ConversationCoreInfo": {"properties": {"ConversationType": {"const": SINGLE_CHAT}}}
-        }
-    },
-    "then": {
-        "required": ["OtherUserId"],
-        "properties": {"OtherUserId": {"type": "integer", "minimum": 1}},
-    },
-    "else": {"properties": {"OtherUserId": {"enum": [0, None]}}},
-}
+class AnswerModel(BaseModel):
+    """A model of an answer: its validator is built when first used, not at import.
+
+    A cold start then builds only what its first request answers with (a create needs no member
+    object), and the envelope models, which only the OpenAPI document uses, are never built in
+    the function.
+    """
+
+    model_config = ConfigDict(defer_build=True)
 
 
-class CreateConversationRequest(_VendorModel):
-    """Unknown fields are ignored; null means absent."""
+class ConversationInfo(AnswerModel):
+    """The contract's conversation object; `…Str` twins and OtherUserId only where they apply."""
 
-    model_config = ConfigDict(json_schema_extra=_OTHER_USER_RULE)
-
-    AppId: AppIdInt
-    OwnerUserId: UserIdInt
-    OtherUserId: OptionalUserIdInt = Field(
-        default=0,
-        description="Required for a single chat (ConversationType 1) and different from "
-        "OwnerUserId; absent (or 0) for the other types.",
-    )
-    InboxType: InboxTypeInt = 0
-    IdempotentId: Annotated[StrictStr, Field(max_length=128)] = Field(
-        default="",
-        description="Scoped to (AppId, InboxType): a repeat creates nothing and returns the "
-        'conversation it created, with Exist true. "" counts as absent.',
-    )
-    ConversationCoreInfo: ConversationCoreInfo
-
-    @model_validator(mode="after")
-    def _other_user_fits_the_type(self) -> CreateConversationRequest:
-        is_single = self.ConversationCoreInfo.ConversationType == SINGLE_CHAT
-        if is_single and self.OtherUserId == 0:
-            raise PydanticCustomError(
-                "required_for_single_chat", "OtherUserId is required for a single chat"
-            )
-        if is_single and self.OtherUserId == self.OwnerUserId:
-            raise PydanticCustomError("rule_broken", "OtherUserId must differ from OwnerUserId")
-        if not is_single and self.OtherUserId != 0:
-            raise PydanticCustomError(
-                "rule_broken",
-                "OtherUserId must be absent unless ConversationCoreInfo.ConversationType is 1",
-            )
-        return self
-
-
-ShortIdInt = Annotated[
-    int, Field(ge=1, le=ID_MAX, description="At most 2^53 - 1: exact in JavaScript clients.")
-]
-
-
-class ConversationInfo(BaseModel):
-    ConversationShortId: ShortIdInt
+    ConversationShortId: int
+    ConversationId: str
     AppId: int
     InboxType: int
     ConversationType: int
@@ -211,10 +260,11 @@ class ConversationInfo(BaseModel):
     Notice: str
     Ext: dict[str, str]
     OwnerUserId: int
+    OwnerUserIdStr: str | None = None
     CreatorUserId: int
-    OtherUserId: int | None = Field(
-        default=None, description="Present for single chats (ConversationType 1) only."
-    )
+    CreatorUserIdStr: str | None = None
+    OtherUserId: int | None = None
+    OtherUserIdStr: str | None = None
     Status: int
     CreateTime: int
     ModifyTime: int
@@ -222,19 +272,122 @@ class ConversationInfo(BaseModel):
     OnlineCount: int
 
 
-class CreateConversationResult(BaseModel):
-    ConversationShortId: ShortIdInt
-    Exist: bool
-    ConversationInfo: ConversationInfo
+class ParticipantInfo(AnswerModel):
+    """The contract's member object, as BatchGetConversationParticipant answers it."""
+
+    ConversationShortId: int
+    ParticipantUserId: int
+    Role: int
+    NickName: str
+    Level: int
+    Ext: dict[str, str]
+    AvatarUrl: str
+    Operator: int
+    CreateTime: int
+    BlockTime: int
+    Status: int
 
 
-class ResponseError(BaseModel):
+class ScannedParticipant(AnswerModel):
+    """A member as ScanConversationParticipantList answers it (OnlyUserIds: the ids only)."""
+
+    ConversationShortId: int
+    ParticipantUserId: int
+    ParticipantUserIdStr: str | None = None
+    Role: int | None = None
+    NickName: str | None = None
+    Level: int | None = None
+    Ext: dict[str, str] | None = None
+    AvatarUrl: str | None = None
+    Operator: int | None = None
+    OperatorStr: str | None = None
+    CreateTime: int | None = None
+    BlockTime: int | None = None
+    Status: int | None = None
+    Marks: list[str] | None = None
+
+
+def user_fields(user: UserRef | None, name: str) -> dict[str, Any]:
+    """`name` and, for a string-named user, `nameStr` (README section 3)."""
+    if user is None:
+        return {}
+    if user.text:
+        return {name: 0, f"{name}Str": user.text}
+    return {name: user.number}
+
+
+def conversation_info(conversation: Conversation) -> ConversationInfo:
+    return ConversationInfo(
+        ConversationShortId=conversation.short_id,
+        ConversationId=str(conversation.short_id),
+        AppId=conversation.app_id,
+        InboxType=conversation.inbox_type,
+        ConversationType=conversation.conversation_type,
+        Name=conversation.name,
+        AvatarUrl=conversation.avatar_url,
+        Description=conversation.description,
+        Notice=conversation.notice,
+        Ext=dict(conversation.ext),
+        **user_fields(conversation.owner, "OwnerUserId"),
+        **user_fields(conversation.creator, "CreatorUserId"),
+        **user_fields(conversation.other, "OtherUserId"),
+        Status=conversation.status,
+        CreateTime=conversation.create_time,
+        ModifyTime=conversation.modify_time,
+        MemberCount=conversation.member_count,
+        OnlineCount=ONLINE_COUNT_UNTRACKED,
+    )
+
+
+def participant_info(member: Member) -> ParticipantInfo:
+    return ParticipantInfo(
+        ConversationShortId=member.short_id,
+        ParticipantUserId=member.user.number,
+        Role=member.role,
+        NickName=member.nick_name,
+        Level=member.level,
+        Ext=dict(member.ext),
+        AvatarUrl="",
+        Operator=member.operator.number,
+        CreateTime=member.create_time,
+        BlockTime=member.block_time,
+        Status=0,
+    )
+
+
+def scanned_participant(member: Member, *, only_user_ids: bool) -> ScannedParticipant:
+    ids = {
+        "ConversationShortId": member.short_id,
+        **user_fields(member.user, "ParticipantUserId"),
+    }
+    if only_user_ids:
+        return ScannedParticipant(**ids)
+    return ScannedParticipant(
+        **ids,
+        Role=member.role,
+        NickName=member.nick_name,
+        Level=member.level,
+        Ext=dict(member.ext),
+        AvatarUrl="",
+        **user_fields(member.operator, "Operator"),
+        CreateTime=member.create_time,
+        BlockTime=member.block_time,
+        Status=0,
+        Marks=[],
+    )
+
+
+class EmptyResult(AnswerModel):
+    """The Result of an action whose vendor Result is empty: `{}`."""
+
+
+class ResponseError(AnswerModel):
     CodeN: int | None = Field(default=None, description="Only for codes that have a number.")
     Code: str
     Message: str
 
 
-class ResponseMetadata(BaseModel):
+class ResponseMetadata(AnswerModel):
     RequestId: str
     Action: str
     Version: str
@@ -246,14 +399,7 @@ class ErrorResponseMetadata(ResponseMetadata):
     Error: ResponseError
 
 
-class CreateConversationResponse(BaseModel):
-    """HTTP 200: the conversation created, or the one that already existed."""
-
-    ResponseMetadata: ResponseMetadata
-    Result: CreateConversationResult
-
-
-class ErrorResponse(BaseModel):
+class ErrorResponse(AnswerModel):
     """Every refusal and failure, whatever its HTTP status: an Error and no Result."""
 
     ResponseMetadata: ErrorResponseMetadata

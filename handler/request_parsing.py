@@ -1,15 +1,17 @@
-"""Turn a request body into a validated request, or into the vendor error that explains why not."""
+"""Turn a request body into an action's validated request, or the vendor error that says why not."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from handler.errors import ApiError, invalid, missing
-from handler.models import CreateConversationRequest
+from handler.errors import ApiError, ErrorCode, invalid, not_json
+from handler.models import VendorModel
+
+RequestModel = TypeVar("RequestModel", bound=VendorModel)
 
 _MESSAGE_BY_ERROR_TYPE = {
     "int_type": "{path} must be an integer",
@@ -21,47 +23,63 @@ _MESSAGE_BY_ERROR_TYPE = {
     "string_too_short": "{path} must not be empty",
     "string_unicode": "{path} must be valid Unicode (no lone surrogates)",
     "too_long": "{path} must have at most {max_length} entries",
+    "too_short": "{path} must have at least {min_length} entries",
+    "bool_type": "{path} must be a boolean",
+    "list_type": "{path} must be an array",
+    "missing": "{path} is required",
 }
-_MISSING_ERROR_TYPES = {"missing", "required_for_single_chat"}
 _QUOTED_KEY_LIMIT = 64
 
 
-def parse_create_request(body: bytes) -> CreateConversationRequest:
+def parse_request(model: type[RequestModel], body: bytes) -> RequestModel:
     document = _decode_json_object(body)
     try:
-        return CreateConversationRequest.model_validate(document)
+        return model.model_validate(document)
     except ValidationError as error:
-        raise _api_error(error.errors(include_url=False, include_input=False)[0]) from None
+        detail = error.errors(include_url=False, include_input=False)[0]
+        raise _api_error(detail, _id_batches(model)) from None
+
+
+def _id_batches(model: type[VendorModel]) -> frozenset[str]:
+    """Fields holding a batch of ConversationShortIds: a bad element has its own code."""
+    return frozenset(getattr(model, "ID_BATCH_FIELDS", ()))
 
 
 def _decode_json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
-        raise invalid("Request body is empty; expected a JSON object")
+        raise not_json("Request body is empty; expected a JSON object")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise invalid("Request body is not valid UTF-8") from None
+        raise not_json("Request body is not valid UTF-8") from None
     try:
         document = json.loads(
             text, parse_constant=_reject_constant, object_pairs_hook=_reject_duplicate_keys
         )
     except json.JSONDecodeError as error:
-        raise invalid(
+        raise not_json(
             f"Request body is not valid JSON: {error.msg} at line {error.lineno} "
-            f"column {error.colno}"
+            f"column {error.colno}{_leading_zero_hint(text, error)}"
         ) from None
     except ApiError:
         raise
     except (ValueError, RecursionError) as error:
         # int() digit limits and nesting past the interpreter's recursion limit land here.
-        raise invalid(f"Request body is not valid JSON: {_short(str(error))}") from None
+        raise not_json(f"Request body is not valid JSON: {_short(str(error))}") from None
     if not isinstance(document, dict):
-        raise invalid("Request body must be a JSON object")
+        raise not_json("Request body must be a JSON object")
     return document
 
 
+def _leading_zero_hint(text: str, error: json.JSONDecodeError) -> str:
+    """The vendor's examples write `"AppId":000000`; say why that is refused."""
+    if text[error.pos - 1 : error.pos] == "0" and text[error.pos : error.pos + 1].isdigit():
+        return " (a JSON number cannot have leading zeros)"
+    return ""
+
+
 def _reject_constant(name: str) -> NoReturn:
-    raise invalid(f"Request body is not valid JSON: {name} is not a JSON value")
+    raise not_json(f"Request body is not valid JSON: {name} is not a JSON value")
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -75,15 +93,20 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
-def _api_error(detail: ErrorDetails) -> ApiError:
-    path = _path(detail["loc"])
-    error_type = detail["type"]
-    if error_type in _MISSING_ERROR_TYPES:
-        return missing(f"{path} is required" if error_type == "missing" else detail["msg"])
-    template = _MESSAGE_BY_ERROR_TYPE.get(error_type)
+def _api_error(detail: ErrorDetails, id_batches: frozenset[str]) -> ApiError:
+    loc = detail["loc"]
+    path = _path(loc)
+    template = _MESSAGE_BY_ERROR_TYPE.get(detail["type"])
     if template is not None:
-        return invalid(template.format(path=path, **detail.get("ctx", {})))
-    return invalid(f"{path} {detail['msg']}" if path else detail["msg"])
+        message = template.format(path=path, **detail.get("ctx", {}))
+    else:
+        message = f"{path} {detail['msg']}" if path else detail["msg"]
+    if len(loc) == 2 and loc[0] in id_batches and isinstance(loc[1], int):
+        return ApiError(
+            ErrorCode.ConversationShortIdsHasInvalidElem,
+            f"{message} (ConversationShortIds are integers 1 ... 9007199254740991)",
+        )
+    return invalid(message)
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -91,9 +114,11 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for index, part in enumerate(loc):
         if part == "[key]":
             continue
-        if path.endswith(".Ext"):
+        if path.endswith("Ext") and isinstance(part, str):
             is_key = index + 1 < len(loc) and loc[index + 1] == "[key]"
             path += f" key {_quote(part)}" if is_key else f"[{_quote(part)}]"
+        elif isinstance(part, int):
+            path += f"[{part}]"
         else:
             path = f"{path}.{part}" if path else str(part)
     return path

@@ -51,14 +51,21 @@ class Settings(BaseModel):
     # How long a fetched copy of the Secrets Manager key document is used before re-reading it:
     # the longest a new or revoked key waits to take effect.
     auth_keys_max_age_seconds: int = Field(alias="AUTH_KEYS_MAX_AGE", default=300, ge=1)
-    rate_limit_per_second: int = Field(alias="RATE_LIMIT_PER_SECOND", default=50, ge=1)
+    # Per access key and action, held across all instances: the vendor's documented limits.
+    rate_limit_write_per_second: int = Field(alias="RATE_LIMIT_WRITE_PER_SECOND", default=50, ge=1)
+    rate_limit_read_per_second: int = Field(alias="RATE_LIMIT_READ_PER_SECOND", default=100, ge=1)
+    # The vendor's FAQ (docs 6348/914736): 200 members in a group chat, 10000 in a live group.
+    group_member_limit: int = Field(alias="GROUP_MEMBER_LIMIT", default=200, ge=1, le=10_000_000)
+    live_group_member_limit: int = Field(
+        alias="LIVE_GROUP_MEMBER_LIMIT", default=10_000, ge=1, le=10_000_000
+    )
 
     # Powertools' own variables, read here so a typo fails at init instead of going unnoticed.
     service_name: str = Field(
-        alias="POWERTOOLS_SERVICE_NAME", default="create-conversation", min_length=1
+        alias="POWERTOOLS_SERVICE_NAME", default="im-conversations", min_length=1
     )
     metrics_namespace: str = Field(
-        alias="POWERTOOLS_METRICS_NAMESPACE", default="ImCreateConversation", min_length=1
+        alias="POWERTOOLS_METRICS_NAMESPACE", default="ImConversations", min_length=1
     )
     trace_disabled: bool = Field(alias="POWERTOOLS_TRACE_DISABLED", default=False)
     # Set by the Lambda runtime (and by `sam local`, which has no X-Ray daemon to send to).

@@ -1,10 +1,24 @@
-"""Write openapi.json: the API as an OpenAPI 3.1 document, generated from handler/models.py.
+"""Write openapi.json: the API as an OpenAPI 3.1 document, generated from the action modules.
 
     python scripts/openapi.py           rewrite openapi.json
     python scripts/openapi.py --check   exit 1 if openapi.json is not what the models say
 
-Request and response schemas come from the pydantic models, the error responses from the error
-table in handler/errors.py, so the document changes only when the code does. Dev tooling only.
+Every action is `POST /?Action=<Action>&Version=2020-12-01`: one URL path, the operation chosen by
+a query parameter, as the vendor's API does. OpenAPI keys operations by path and method only, so
+the document gives each action its own path item, keyed `/?Action=<Action>`, with its own request
+body, its own success schema and a required `Version` parameter (one value). The alternative, one
+`POST /` with an `Action` enum and a `oneOf` body, would document the API worse (nothing in it
+ties a body to its Action, nor a Result to its request) and fuzz it worse: schemathesis draws the
+parameter and the body independently, so 11 of 12 "valid" cases would pair one action's body with
+another's Action and be refused before the action runs. Keyed per action, every generated case
+reaches its own action's validation and domain, each action is listed (and fuzzed) on its own, and
+the document reads as the vendor's per-action pages do. OpenAPI 3.1 only requires a path key to
+start with "/"; clients that build URLs from it (schemathesis, Swagger UI, generators that
+concatenate server URL and path) send `/?Action=<Action>` followed by `&Version=…`.
+
+Request and response schemas come from each action's pydantic models (handler/actions/), the
+error responses from the error table in handler/errors.py, so the document changes only when the
+code does. Dev tooling only.
 """
 
 from __future__ import annotations
@@ -13,23 +27,20 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from pydantic import BaseModel, create_model  # noqa: E402
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema  # noqa: E402
 from pydantic_core import core_schema  # noqa: E402
 
-from handler.api import ACTION, ALLOWED_METHOD, VERSION  # noqa: E402
+from handler.api import ALLOWED_METHOD, VERSION, action_names, find_action_module  # noqa: E402
 from handler.errors import ErrorCode  # noqa: E402
 from handler.gateway import MAX_BODY_BYTES  # noqa: E402
-from handler.models import (  # noqa: E402
-    CreateConversationRequest,
-    CreateConversationResponse,
-    ErrorResponse,
-)
+from handler.models import ErrorResponse, ResponseMetadata  # noqa: E402
 
 OPENAPI_PATH = REPO / "openapi.json"
 MEDIA_TYPE = "application/json"
@@ -42,49 +53,129 @@ class _WithoutFieldTitles(GenerateJsonSchema):
         return False
 
 
+def path_of(action: str) -> str:
+    """The path item key of `action`: the one URL path, and the query parameter that selects it."""
+    return f"/?Action={action}"
+
+
+def _named(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """`model` under the schema name `name` (every action's request class is named Request)."""
+    return type(name, (model,), {"__doc__": model.__doc__, "__module__": model.__module__})
+
+
+def _success_model(action: str, result: type[BaseModel]) -> type[BaseModel]:
+    """The success envelope of `action`: ResponseMetadata and its Result."""
+    return create_model(
+        f"{action}Response",
+        __doc__=f"{action} succeeded: the envelope and its Result.",
+        ResponseMetadata=(ResponseMetadata, ...),
+        Result=(result, ...),
+    )
+
+
 def document() -> dict[str, Any]:
+    modules = {action: find_action_module(action) for action in action_names()}
+    requests = {
+        action: _named(module.Request, f"{action}Request") for action, module in modules.items()
+    }
+    successes = {
+        action: _success_model(action, get_type_hints(module.run)["return"])
+        for action, module in modules.items()
+    }
     refs, definitions = models_json_schema(
         [
-            (CreateConversationRequest, "validation"),
-            (CreateConversationResponse, "serialization"),
+            *((model, "validation") for model in requests.values()),
+            *((model, "serialization") for model in successes.values()),
             (ErrorResponse, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
         schema_generator=_WithoutFieldTitles,
     )
-    request = refs[(CreateConversationRequest, "validation")]
-    success = refs[(CreateConversationResponse, "serialization")]
     error = refs[(ErrorResponse, "serialization")]
-    return {
+    paths = {
+        path_of(action): {
+            "post": _operation(
+                action,
+                module.__doc__ or action,
+                refs[(requests[action], "validation")],
+                refs[(successes[action], "serialization")],
+                error,
+            )
+        }
+        for action, module in modules.items()
+    }
+    result = {
         "openapi": "3.1.0",
         "info": {
-            "title": "IM CreateConversation",
+            "title": "IM conversations and participants",
             "version": VERSION,
             "description": (
-                "Self-hosted Volcengine IM server API CreateConversation. A client written for "
-                "the vendor's API works by changing only the host."
+                "Self-hosted Volcengine IM server OpenAPI: the conversation and participant "
+                "actions. A client written for the vendor's API works by changing only the "
+                "host. Every action is POST /?Action=<Action>&Version=" + VERSION + "."
             ),
         },
         "servers": [{"url": "http://127.0.0.1:3000", "description": "make serve"}],
-        "paths": {"/": {"post": _create_conversation(request, success, error)}},
+        "paths": paths,
         "components": {"schemas": definitions["$defs"]},
     }
+    return _readable_names(result)
 
 
-def _create_conversation(
-    request: dict[str, Any], success: dict[str, Any], error: dict[str, Any]
+def _readable_names(openapi: dict[str, Any]) -> dict[str, Any]:
+    """pydantic names the models it must tell apart by module ("handler__actions__x__Result");
+    name them by action instead ("XResult"), and drop a lone "-Output" suffix."""
+    schemas = openapi["components"]["schemas"]
+    renames: dict[str, str] = {}
+    for name in schemas:
+        new = name
+        if name.startswith("handler__actions__"):
+            module, _, model = name.removeprefix("handler__actions__").rpartition("__")
+            new = "".join(part.title() for part in module.split("_")) + model
+        elif name.endswith("-Output") and name.removesuffix("-Output") not in schemas:
+            new = name.removesuffix("-Output")
+        renames[name] = new
+    if len(set(renames.values())) != len(renames):
+        raise ValueError(f"two schemas would share a name: {renames}")
+    prefix = "#/components/schemas/"
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: (prefix + renames[item.removeprefix(prefix)])
+                if key == "$ref" and isinstance(item, str) and item.startswith(prefix)
+                else rewrite(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [rewrite(item) for item in value]
+        return value
+
+    renamed: dict[str, Any] = rewrite(openapi)
+    renamed["components"]["schemas"] = {
+        renames[name]: schema for name, schema in renamed["components"]["schemas"].items()
+    }
+    renamed["components"]["schemas"] = dict(sorted(renamed["components"]["schemas"].items()))
+    return renamed
+
+
+def _operation(
+    action: str,
+    docstring: str,
+    request: dict[str, Any],
+    success: dict[str, Any],
+    error: dict[str, Any],
 ) -> dict[str, Any]:
+    summary, _, details = docstring.strip().partition("\n")
     return {
-        "operationId": ACTION,
-        "summary": "Create a conversation, or return the one that already exists",
+        "operationId": action,
+        "summary": _sentence(summary.removeprefix(f"{action}: ")),
         "description": (
-            f"Any other method than {ALLOWED_METHOD} is answered 405 MethodNotAllowed, with an "
-            f"Allow: {ALLOWED_METHOD} header."
+            (details.strip() + "\n\n" if details.strip() else "")
+            + f"Any other method than {ALLOWED_METHOD} is answered 405 MethodNotAllowed, with "
+            f"an Allow: {ALLOWED_METHOD} header."
         ),
-        "parameters": [
-            _query_parameter("Action", ACTION),
-            _query_parameter("Version", VERSION),
-        ],
+        "parameters": [_query_parameter("Version", VERSION)],
         "requestBody": {
             "required": True,
             "description": (
@@ -94,15 +185,17 @@ def _create_conversation(
             "content": {MEDIA_TYPE: {"schema": request}},
         },
         "responses": {
-            "200": _response(
-                "The conversation, with Exist false if this request created it", success
-            ),
+            "200": _response(f"{action} succeeded", success),
             **{
                 str(status): _response(description, error, _headers(status))
                 for status, description in _error_statuses()
             },
         },
     }
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:].rstrip(".")
 
 
 def _query_parameter(name: str, value: str) -> dict[str, Any]:

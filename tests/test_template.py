@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import json
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,14 +16,22 @@ from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
 from handler.access_keys import parse_key_document
-from handler.settings import Settings
+from handler.domain.model import STATUS_DISSOLVED, STATUS_NORMAL, Conversation
+from handler.domain.users import UserRef
+from handler.reaper import dissolved_conversations
+from handler.settings import Settings, load_settings
 from handler.store import TTL_ATTRIBUTE, table_definition
+from handler.table import encode_conversation
 from scripts.build_artifact import TARGET_PLATFORM, TARGET_PYTHON_VERSION
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "template.yaml"
-FUNCTION = "CreateConversationFunction"
-TABLE = "ConversationTable"
+FUNCTION = "ConversationApiFunction"
+REAPER = "MemberReaperFunction"
+TABLE = "ConversationsTable"
+TABLE_ARN = {"Fn::GetAtt": [TABLE, "Arn"]}
+INDEX_ARNS = {"Fn::Sub": f"${{{TABLE}.Arn}}/index/*"}
+STREAM_ARNS = {"Fn::Sub": f"${{{TABLE}.Arn}}/stream/*"}
 KEYS_RESOURCE = "AccessKeysSecret"
 # The secret the function reads: the one the stack creates, or the one it is given.
 KEYS_SECRET_ARN = {
@@ -36,11 +46,13 @@ COLD_START_ALLOWANCE_S = 5
 HANDLER_WORK_ALLOWANCE_S = 2
 # The AWS calls one request can make, each bounded by the same client settings. Before the
 # write: the key secret's GetSecretValue (signature mode, on an expired cache) and the rate
-# limiter's UpdateItem. After the write budget: the last write attempt, then the GetItems that
+# limiter's UpdateItem. After the write budget: the last create attempt, then the GetItems that
 # read refused items an engine returned without their ALL_OLD image - at most two, the
-# conversation's and one uniqueness record's (store._read_cancellation).
+# conversation's and one uniqueness record's (store._read_insert_refusal) - and the consistent
+# GetItem of the conversation an `Exist: true` answer returns. (A member change's last attempt
+# is fewer: one BatchGetItem of at most two pages and one TransactWriteItems.)
 CALLS_BEFORE_THE_WRITE = 2
-CALLS_AFTER_THE_WRITE_BUDGET = 1 + 2
+CALLS_AFTER_THE_WRITE_BUDGET = 1 + 2 + 1
 # The longest a Lambda version description may be.
 VERSION_DESCRIPTION_MAX = 256
 # How DynamoDB authorizes each kind of TransactWriteItems entry (Developer Guide, "Using IAM with
@@ -51,6 +63,11 @@ TRANSACT_ENTRY_ACTIONS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
+# The store's methods only the reaper calls; every other public method serves the API.
+REAPER_ENTRY_POINTS = {("DynamoDBConversationStore", "purge_members")}
+# The reaper may take minutes (a 10000-member live group) but stays within Lambda's 15.
+REAPER_MIN_TIMEOUT_S = 180
+LAMBDA_MAX_TIMEOUT_S = 900
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +82,21 @@ def template() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def function(template: dict[str, Any]) -> dict[str, Any]:
     return template["Resources"][FUNCTION]["Properties"]
+
+
+@pytest.fixture(scope="module")
+def reaper(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"][REAPER]["Properties"]
+
+
+@pytest.fixture(scope="module")
+def mapping(template: dict[str, Any]) -> dict[str, Any]:
+    (found,) = [
+        resource
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    return dict(found)
 
 
 def test_cfn_lint_finds_nothing_not_even_informational() -> None:
@@ -119,37 +151,84 @@ def test_table_has_the_layout_the_store_writes_and_is_protected(template: dict[s
     table = template["Resources"][TABLE]
     properties = table["Properties"]
     expected = table_definition("any")
-    # Then the key layout and billing mode agree
-    for key in ("AttributeDefinitions", "KeySchema", "BillingMode"):
+    # Then the key layout, the indexes and the billing mode agree
+    for key in (
+        "AttributeDefinitions",
+        "KeySchema",
+        "LocalSecondaryIndexes",
+        "GlobalSecondaryIndexes",
+        "BillingMode",
+    ):
         assert properties[key] == expected[key], key
+    assert set(properties) - set(expected) >= {"StreamSpecification"}
+    # And it is a new table, named after the stack (the old single-action table is left alone)
+    assert properties["TableName"] == {"Fn::Sub": "${AWS::StackName}-conversations"}
+    assert "ConversationTable" not in template["Resources"]
+    # And its stream carries both images: the reaper compares the old Status with the new one
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     # And the data survives mistakes: backups, encryption, deletion protection, Retain policies
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert properties["DeletionProtectionEnabled"] is True
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
-    # And DynamoDB expires the rate limiter's counters on the attribute the store writes
+    # And DynamoDB expires rate counters and dissolved conversations on the store's attribute
     assert properties["TimeToLiveSpecification"] == {
         "AttributeName": TTL_ATTRIBUTE,
         "Enabled": True,
     }
 
 
-def test_policy_grants_exactly_the_dynamodb_actions_the_store_uses(
+def test_api_policy_grants_exactly_the_dynamodb_actions_its_store_calls_use(
     function: dict[str, Any],
 ) -> None:
-    # Given the DynamoDB requests handler/store.py makes
-    used = _dynamodb_actions_used_by_store()
+    # Given the DynamoDB requests handler/store.py makes from every entry point but the reaper's
+    used = _dynamodb_grants_used_by_store(reaper=False)
     # When reading every DynamoDB statement the function's policies hold, in any mode
-    statements = [s for s in _policy_statements(function) if _service(s) == {"dynamodb"}]
-    granted = {action for s in statements for action in _as_list(s["Action"])}
-    # Then they grant those actions and nothing else, on the table alone
-    assert {"dynamodb:PutItem", "dynamodb:GetItem"} <= used  # the create path, so the scan works
-    assert "dynamodb:UpdateItem" in used  # the rate limiter, so the scan sees it
+    granted = _dynamodb_grants(function)
+    # Then they grant those actions on those resources and nothing else
+    actions = {action for action, _ in used}
+    # (the reads, a create's and a member change's transaction entries, the rate limiter and the
+    # listings' index queries: so the scan below sees every path)
+    assert {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"} <= actions
+    assert {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"} <= actions
+    assert ("dynamodb:Query", _resource_key(INDEX_ARNS)) in used
+    assert "dynamodb:BatchWriteItem" not in actions
     assert granted == used
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        assert statement["Resource"] == {"Fn::GetAtt": [TABLE, "Arn"]}
+    assert all(s["Effect"] == "Allow" for s in _policy_statements(function))
+
+
+def test_reaper_policy_grants_the_purge_its_stream_and_its_failure_queue_only(
+    reaper: dict[str, Any], template: dict[str, Any], mapping: dict[str, Any]
+) -> None:
+    # Given the DynamoDB requests the reaper's store call makes
+    used = _dynamodb_grants_used_by_store(reaper=True)
+    assert used == {
+        ("dynamodb:Query", _resource_key(TABLE_ARN)),
+        ("dynamodb:BatchWriteItem", _resource_key(TABLE_ARN)),
+    }
+    # When reading the reaper's statements
+    statements = _policy_statements(reaper)
+    table_statements = [s for s in statements if s["Resource"] in (TABLE_ARN, INDEX_ARNS)]
+    stream = [s for s in statements if s["Resource"] == STREAM_ARNS]
+    queue = [s for s in statements if s["Resource"] == {"Fn::GetAtt": [_queue(mapping), "Arn"]}]
+    # Then the table grants are exactly those, and the rest is this table's stream and the
+    # mapping's failure queue, nothing else (no managed policy on every stream of the account)
+    assert _dynamodb_grants(reaper) == used
+    (stream_statement,) = stream
+    assert set(_as_list(stream_statement["Action"])) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    (queue_statement,) = queue
+    assert _as_list(queue_statement["Action"]) == ["sqs:SendMessage"]
+    assert len(statements) == len(table_statements) + 2
+    assert all(s["Effect"] == "Allow" for s in statements)
+    assert "ManagedPolicyArns" not in reaper
+    assert not reaper.get("Events")
+    assert template["Resources"][_queue(mapping)]["Type"] == "AWS::SQS::Queue"
 
 
 def test_policy_reads_the_key_secret_only_in_signature_mode(function: dict[str, Any]) -> None:
@@ -191,7 +270,18 @@ def test_environment_gives_the_handler_its_settings(function: dict[str, Any]) ->
     assert required <= set(variables)
     # And authentication and the rate limit come from their parameters
     assert variables["AUTH_MODE"] == {"Ref": "AuthMode"}
-    assert variables["RATE_LIMIT_PER_SECOND"] == {"Ref": "RateLimitPerSecond"}
+    assert variables["RATE_LIMIT_WRITE_PER_SECOND"] == {"Ref": "RateLimitWritePerSecond"}
+    assert variables["RATE_LIMIT_READ_PER_SECOND"] == {"Ref": "RateLimitReadPerSecond"}
+    assert "RATE_LIMIT_PER_SECOND" not in variables
+    # And the member limits come from theirs
+    assert variables["GROUP_MEMBER_LIMIT"] == {"Ref": "GroupMemberLimit"}
+    assert variables["LIVE_GROUP_MEMBER_LIMIT"] == {"Ref": "LiveGroupMemberLimit"}
+    # And logs and metrics are named as the handler names them when nothing is set
+    assert variables["POWERTOOLS_SERVICE_NAME"] == Settings.model_fields["service_name"].default
+    assert (
+        variables["POWERTOOLS_METRICS_NAMESPACE"]
+        == Settings.model_fields["metrics_namespace"].default
+    )
     # And the key secret is named only in signature mode, the same one the policy lets it read
     assert variables["AUTH_KEYS_SECRET_ID"] == {
         "Fn::If": ["UseSignatureAuth", KEYS_SECRET_ARN, {"Ref": "AWS::NoValue"}]
@@ -208,9 +298,23 @@ def test_auth_parameters_and_conditions(template: dict[str, Any]) -> None:
     mode = parameters["AuthMode"]
     assert mode["AllowedValues"] == ["signature", "iam", "none"]
     assert mode["Default"] == Settings.model_fields["auth_mode"].default
-    # And the rate limit defaults to the handler's
-    rate = parameters["RateLimitPerSecond"]
-    assert rate["Default"] == Settings.model_fields["rate_limit_per_second"].default
+    # And the rate limits and member limits default to the handler's, within its bounds
+    for parameter, field in (
+        ("RateLimitWritePerSecond", "rate_limit_write_per_second"),
+        ("RateLimitReadPerSecond", "rate_limit_read_per_second"),
+        ("GroupMemberLimit", "group_member_limit"),
+        ("LiveGroupMemberLimit", "live_group_member_limit"),
+    ):
+        declared = parameters[parameter]
+        assert declared["Type"] == "Number", parameter
+        assert declared["Default"] == Settings.model_fields[field].default, parameter
+        environment = {"TABLE_NAME": "conversations", "AUTH_MODE": "none"}
+        for bound in ("MinValue", "MaxValue"):
+            alias = Settings.model_fields[field].alias
+            assert alias is not None
+            settings = load_settings({**environment, alias: str(declared[bound])})
+            assert getattr(settings, field) == declared[bound], (parameter, bound)
+    assert "RateLimitPerSecond" not in parameters
     # And a secret is created only in signature mode when none is given
     assert parameters["AuthKeysSecretArn"]["Default"] == ""
     assert conditions["UseSignatureAuth"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "signature"]}
@@ -285,7 +389,8 @@ def test_version_description_names_every_parameter_the_function_reads(
     # Then a change to any of them changes the version description, so a new version is published
     assert read <= _parameters_read(function["VersionDescription"], template)
     assert {"LogLevel", "TracingEnabled", "SnapStartEnabled", "FunctionMemorySize"} <= read
-    assert {"AuthMode", "AuthKeysSecretArn", "RateLimitPerSecond"} <= read
+    assert {"AuthMode", "AuthKeysSecretArn", "RateLimitWritePerSecond"} <= read
+    assert {"RateLimitReadPerSecond", "GroupMemberLimit", "LiveGroupMemberLimit"} <= read
 
 
 def test_version_description_fits_lambdas_limit_with_every_parameter_at_its_longest(
@@ -354,10 +459,90 @@ def test_alarms_watch_5xx_rate_throttles_and_p99_and_notify_only_a_given_topic(
     }
 
 
+def test_reaper_runs_the_same_artifact_with_its_own_handler_and_no_keys(
+    function: dict[str, Any], reaper: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given both functions and the Makefile sam builds them with
+    makefile = (REPO / "Makefile").read_text()
+    # Then they are built alike, from the same code, for the same runtime and CPU
+    for name in (FUNCTION, REAPER):
+        resource = template["Resources"][name]
+        assert resource["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "."}
+        # sam runs `make build-<LogicalId>`: the target exists and makes the shared artifact
+        assert re.search(rf"^(.* )?build-{name}( .*)?:", makefile, re.MULTILINE), name
+    for key in ("CodeUri", "Runtime", "Architectures"):
+        assert reaper[key] == function[key], key
+    # And the reaper's handler is handler/reaper.py's
+    assert reaper["Handler"] == "handler.reaper.lambda_handler"
+    source = ast.parse((REPO / "handler" / "reaper.py").read_text())
+    assert "lambda_handler" in {n.name for n in source.body if isinstance(n, ast.FunctionDef)}
+    # And it has minutes for a 10000-member group, within Lambda's limit
+    assert REAPER_MIN_TIMEOUT_S <= reaper["Timeout"] <= LAMBDA_MAX_TIMEOUT_S
+    # And its environment starts the handler's settings without any key source
+    variables = reaper["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == {"Ref": TABLE}
+    assert variables["AUTH_MODE"] == "none"
+    plain = {k: "x" * 3 if isinstance(v, dict) else v for k, v in variables.items()}
+    assert load_settings(plain).auth_mode == "none"
+
+
+def test_stream_mapping_retries_bisects_and_keeps_what_it_gives_up_on(
+    mapping: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the event source mapping of the reaper
+    properties = mapping["Properties"]
+    # Then it reads the table's stream into the reaper
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": [TABLE, "StreamArn"]}
+    assert properties["FunctionName"] == {"Ref": REAPER}
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    # And a failing batch is split and retried a bounded number of times, then recorded
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert 1 <= properties["MaximumRetryAttempts"] <= 10
+    queue = template["Resources"][_queue(mapping)]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    # And the failure queue is watched by an alarm
+    alarm = template["Resources"]["ReaperFailuresAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [_queue(mapping), "QueueName"]}}
+    ]
+
+
+def test_stream_filter_passes_a_dissolve_and_nothing_else(mapping: dict[str, Any]) -> None:
+    # Given the mapping's filter and stream records of what the table holds
+    (only,) = mapping["Properties"]["FilterCriteria"]["Filters"]
+    pattern = json.loads(only["Pattern"])
+    live = _conversation_item(STATUS_NORMAL)
+    dissolved = _conversation_item(STATUS_DISSOLVED)
+    member = {"PK": {"S": "C#7#42"}, "SK": {"S": "M#i1"}, "Kind": {"S": "Member"}}
+    record = {"PK": {"S": "I#7#0#x"}, "SK": {"S": "I"}, "Kind": {"S": "Record"}}
+    counter = {"PK": {"S": "R#1#CreateConversation#k"}, "SK": {"S": "R"}, "Status": {"N": "1"}}
+
+    def stream_record(name: str, new: Any, old: Any) -> dict[str, Any]:
+        images = {"NewImage": new, "OldImage": old}
+        return {"eventName": name, "dynamodb": {k: v for k, v in images.items() if v}}
+
+    dissolve = stream_record("MODIFY", dissolved, live)
+    others = [
+        stream_record("INSERT", live, None),  # a create
+        stream_record("MODIFY", live, live),  # a ModifyConversation
+        stream_record("INSERT", member, None),
+        stream_record("REMOVE", None, member),  # the reaper's own deletes
+        stream_record("INSERT", record, None),
+        stream_record("MODIFY", counter, counter),
+        stream_record("REMOVE", None, dissolved),  # TTL expiry of the dissolved conversation
+    ]
+    # When Lambda filters them, Then only the dissolve invokes the reaper
+    assert _matches(pattern, dissolve)
+    assert [r for r in others if _matches(pattern, r)] == []
+    # And the reaper purges exactly that conversation
+    assert dissolved_conversations({"Records": [dissolve]}) == [(7, 42)]
+
+
 def test_outputs_name_the_api_url_table_and_function(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
     assert outputs["TableName"]["Value"] == {"Ref": TABLE}
     assert outputs["FunctionName"]["Value"] == {"Ref": FUNCTION}
+    assert outputs["ReaperFunctionName"]["Value"] == {"Ref": REAPER}
     assert "${HttpApi}.execute-api" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
 
 
@@ -373,38 +558,142 @@ def test_samconfig_overrides_only_parameters_the_template_declares(
     assert deploy["capabilities"] == "CAPABILITY_IAM"
 
 
+def _conversation_item(status: int) -> dict[str, Any]:
+    owner = UserRef(number=1)
+    conversation = Conversation(
+        short_id=42,
+        app_id=7,
+        inbox_type=0,
+        conversation_type=2,
+        owner=owner,
+        creator=owner,
+        other=None,
+        name="",
+        avatar_url="",
+        description="",
+        notice="",
+        ext={},
+        status=status,
+        create_time=1,
+        modify_time=1,
+        member_count=1,
+        next_join_number=2,
+        idempotent_id=None,
+    )
+    return dict(encode_conversation(conversation))
+
+
 class _AlwaysThrottled:
     def is_throttling_error_from_context(self, context: RetryContext) -> bool:
         return True
 
 
-def _dynamodb_actions_used_by_store() -> set[str]:
-    """IAM actions for the client methods store.py calls and the transaction entries it builds."""
+def _dynamodb_grants_used_by_store(*, reaper: bool) -> set[tuple[str, str]]:
+    """(IAM action, resource) for what store.py's entry points reach: the reaper's, or the API's.
+
+    Follows `self.<method>` calls inside each class from the entry points; a Query with an
+    IndexName needs the index resource, any other request the table's.
+    """
     from botocore.session import get_session  # noqa: PLC0415 - only this helper needs it
 
     source = ast.parse((REPO / "handler" / "store.py").read_text())
     model = get_session().get_service_model("dynamodb")
     operation_by_method = {_snake(name): name for name in model.operation_names}
     methods = {
-        node.attr
-        for node in ast.walk(source)
-        if isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Attribute)
-        and node.value.attr == "_client"
+        (cls.name, node.name): node
+        for cls in source.body
+        if isinstance(cls, ast.ClassDef) and cls.name.startswith("DynamoDB")
+        for node in cls.body
+        if isinstance(node, ast.FunctionDef)
     }
-    operations = {operation_by_method[m] for m in methods if m in operation_by_method}
-    actions = {f"dynamodb:{op}" for op in operations - {"TransactWriteItems"}}
-    if "TransactWriteItems" in operations:
-        entry_kinds = {
-            key.value
-            for node in ast.walk(source)
-            if isinstance(node, ast.Dict)
-            for key in node.keys
-            if isinstance(key, ast.Constant) and key.value in TRANSACT_ENTRY_ACTIONS
-        }
+    entry_points = {
+        key for key in methods if not key[1].startswith("_") and key not in REAPER_ENTRY_POINTS
+    }
+    pending = set(REAPER_ENTRY_POINTS if reaper else entry_points)
+    reached: set[tuple[str, str]] = set()
+    while pending:
+        key = pending.pop()
+        reached.add(key)
+        for node in ast.walk(methods[key]):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+                and (key[0], node.attr) in methods
+            ):
+                pending |= {(key[0], node.attr)} - reached
+    grants: set[tuple[str, str]] = set()
+    entry_kinds: set[str] = set()
+    for key in reached:
+        for node in ast.walk(methods[key]):
+            if isinstance(node, ast.Call) and node.args:
+                method = node.args[0]
+                if (
+                    isinstance(method, ast.Attribute)
+                    and isinstance(method.value, ast.Attribute)
+                    and method.value.attr == "_client"
+                ):
+                    operation = operation_by_method[method.attr]
+                    on_index = any(keyword.arg == "IndexName" for keyword in node.keywords)
+                    resource = INDEX_ARNS if on_index else TABLE_ARN
+                    grants.add((f"dynamodb:{operation}", _resource_key(resource)))
+            if isinstance(node, ast.Dict):
+                entry_kinds |= {
+                    key.value
+                    for key in node.keys
+                    if isinstance(key, ast.Constant) and key.value in TRANSACT_ENTRY_ACTIONS
+                }
+    transaction = ("dynamodb:TransactWriteItems", _resource_key(TABLE_ARN))
+    if transaction in grants:
+        # The transaction needs no action of its own, only each of its entries'.
+        grants.remove(transaction)
         assert entry_kinds, "TransactWriteItems without any entry the test recognizes"
-        actions |= {TRANSACT_ENTRY_ACTIONS[kind] for kind in entry_kinds}
-    return actions
+        grants |= {(TRANSACT_ENTRY_ACTIONS[k], _resource_key(TABLE_ARN)) for k in entry_kinds}
+    # Every client call goes through store._call, so none was missed by looking at its first
+    # argument alone.
+    direct = [
+        node
+        for key in reached
+        for node in ast.walk(methods[key])
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "_client"
+    ]
+    assert direct == []
+    return grants
+
+
+def _dynamodb_grants(function: dict[str, Any]) -> set[tuple[str, str]]:
+    """(action, resource) of every statement on the table or its indexes, in any mode."""
+    grants = set()
+    for statement in _policy_statements(function):
+        if statement["Resource"] not in (TABLE_ARN, INDEX_ARNS):
+            continue
+        for action in _as_list(statement["Action"]):
+            grants.add((action, _resource_key(statement["Resource"])))
+    return grants
+
+
+def _resource_key(resource: Any) -> str:
+    return json.dumps(resource, sort_keys=True)
+
+
+def _queue(mapping: dict[str, Any]) -> str:
+    destination = mapping["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    queue, attribute = destination["Fn::GetAtt"]
+    assert attribute == "Arn"
+    return str(queue)
+
+
+def _matches(pattern: Any, value: Any) -> bool:
+    """Lambda event filtering's rule for the exact-value patterns the mapping uses."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            name in value and _matches(inner, value[name]) for name, inner in pattern.items()
+        )
+    assert isinstance(pattern, list), "only exact-value lists are used"
+    return value in pattern
 
 
 def _snake(operation: str) -> str:

@@ -82,7 +82,11 @@ def error_code(payload: dict[str, Any]) -> str:
 
 def stored_keys(app: ModuleType) -> list[str]:
     items = app.dynamodb.scan(TableName=TABLE)["Items"]
-    return sorted(item["PK"]["S"] for item in items if not item["PK"]["S"].startswith("RATE#"))
+    return sorted(item["PK"]["S"] for item in items if not is_rate_counter(item))
+
+
+def is_rate_counter(item: dict[str, Any]) -> bool:
+    return bool(item["SK"]["S"] == "R")
 
 
 def body_for(app_id: int = 10, **fields: Any) -> str:
@@ -139,14 +143,13 @@ def test_authentication_comes_before_body_validation(load_app):
 
 
 def test_the_rate_limit_comes_before_body_validation(load_app):
-    # Given a limit of 1 per second already spent for the next few seconds
-    app = load_app(AUTH_MODE="signature", AUTH_KEYS_JSON=KEYS, RATE_LIMIT_PER_SECOND="1")
+    # Given a write limit of 1 per second, already spent on CreateConversation for the next
+    # few seconds
+    app = load_app(AUTH_MODE="signature", AUTH_KEYS_JSON=KEYS, RATE_LIMIT_WRITE_PER_SECOND="1")
     now = int(time.time())
     for window in range(now - 1, now + 10):
-        app.dynamodb.put_item(
-            TableName=TABLE,
-            Item={"PK": {"S": rate_counter_key(ACCESS_KEY_ID, window)}, "RequestCount": {"N": "1"}},
-        )
+        key = rate_counter_key(ACCESS_KEY_ID, "CreateConversation", window)
+        app.dynamodb.put_item(TableName=TABLE, Item={**key, "RequestCount": {"N": "1"}})
     # When a correctly signed request with an invalid body arrives
     status, payload = call(app, http_api_event(signed_now(body="not json")))
     # Then it is FlowLimitExceeded 429, and nothing was written
@@ -161,7 +164,7 @@ def test_a_foreign_app_id_is_checked_after_validation_and_writes_nothing(load_ap
         app, http_api_event(signed_now(body=body_for(app_id=12, OwnerUserId="1")))
     )
     # Then validation answers first
-    assert (status, error_code(payload)) == (400, "InvalidParameter")
+    assert (status, error_code(payload)) == (400, "InvalidParam")
     # When the body is valid, Then it is AccessDenied 403 with its CodeN, and nothing is written
     status, payload = call(app, http_api_event(signed_now(body=body_for(app_id=12))))
     assert (status, error_code(payload)) == (403, "AccessDenied")
@@ -201,7 +204,10 @@ def test_iam_mode_requires_the_identity_api_gateway_verified(load_app):
     assert status == 200
     # And it was counted against the caller's rate limit
     counters = app.dynamodb.scan(TableName=TABLE)["Items"]
-    assert any(item["PK"]["S"].startswith(f"RATE#{CALLER_ARN}#") for item in counters)
+    assert any(
+        is_rate_counter(item) and item["PK"]["S"].endswith(f"#CreateConversation#{CALLER_ARN}")
+        for item in counters
+    )
 
 
 def test_with_auth_off_an_unsigned_request_is_served_and_nothing_is_counted(load_app):
@@ -210,10 +216,7 @@ def test_with_auth_off_an_unsigned_request_is_served_and_nothing_is_counted(load
     event["headers"].pop("authorization")
     status, _ = call(app, event)
     assert status == 200
-    assert all(
-        not item["PK"]["S"].startswith("RATE#")
-        for item in app.dynamodb.scan(TableName=TABLE)["Items"]
-    )
+    assert not any(is_rate_counter(item) for item in app.dynamodb.scan(TableName=TABLE)["Items"])
 
 
 def test_no_log_line_or_response_carries_the_secret(load_app, capsys):

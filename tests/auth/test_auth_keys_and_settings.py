@@ -14,7 +14,7 @@ from handler.access_keys import (
     key_lookup,
     parse_key_document,
 )
-from handler.domain import StoreUnavailableError
+from handler.domain.errors import StoreUnavailableError
 from handler.settings import SettingsError, load_settings
 from handler.store import ClientSettings
 from tests.support.clients import hook_every_new_client
@@ -136,7 +136,15 @@ def test_two_key_sources_are_ambiguous():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"AUTH_MODE": "open"}, {"RATE_LIMIT_PER_SECOND": "0"}, {"AUTH_KEYS_MAX_AGE": "-1"}]
+    "bad",
+    [
+        {"AUTH_MODE": "open"},
+        {"RATE_LIMIT_WRITE_PER_SECOND": "0"},
+        {"RATE_LIMIT_READ_PER_SECOND": "0"},
+        {"GROUP_MEMBER_LIMIT": "0"},
+        {"LIVE_GROUP_MEMBER_LIMIT": "x"},
+        {"AUTH_KEYS_MAX_AGE": "-1"},
+    ],
 )
 def test_a_bad_auth_setting_fails_at_start_up_without_echoing_the_keys(bad):
     # Given an invalid setting next to a key document in the environment
@@ -148,6 +156,19 @@ def test_a_bad_auth_setting_fails_at_start_up_without_echoing_the_keys(bad):
     assert SECRET not in str(refused.value)
 
 
-def test_rate_limit_defaults_to_the_vendors_fifty_per_second():
+def test_rate_limits_default_to_the_vendors_fifty_writes_and_hundred_reads_per_second():
+    # Given no rate limit in the environment, When settings load
     settings = load_settings({"TABLE_NAME": "table", "AUTH_MODE": "none"})
-    assert settings.rate_limit_per_second == 50
+    # Then writes get the vendor's 50 per second and reads 100, per caller and action
+    assert (settings.rate_limit_write_per_second, settings.rate_limit_read_per_second) == (50, 100)
+    # And the member limits are the vendor FAQ's: 200 in a group, 10000 in a live group
+    assert (settings.group_member_limit, settings.live_group_member_limit) == (200, 10_000)
+
+
+def test_the_old_single_rate_limit_variable_is_not_read():
+    # Given a deployment that still sets the old RATE_LIMIT_PER_SECOND
+    settings = load_settings(
+        {"TABLE_NAME": "table", "AUTH_MODE": "none", "RATE_LIMIT_PER_SECOND": "1"}
+    )
+    # Then it changes nothing: the limits are the per-class defaults
+    assert (settings.rate_limit_write_per_second, settings.rate_limit_read_per_second) == (50, 100)

@@ -1,4 +1,5 @@
-"""The rate limiter's policy over the DynamoDB counter, on moto."""
+"""The rate limiter's policy over the DynamoDB counter, on moto: per (caller, action), with the
+write and read classes' own limits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from handler.domain import StoreUnavailableError
+from handler.api import action_names, find_action_module
+from handler.domain.errors import StoreUnavailableError
 from handler.errors import ApiError, ErrorCode, describe
 from handler.rate_limit import COUNTER_TTL_SECONDS, RateLimiter, RateLimitPolicy
 from handler.store import (
@@ -21,6 +23,7 @@ from handler.store import (
 
 TABLE = "rate-limit-test"
 NOW = 1_764_133_200.25
+CREATE, MODIFY, READ = "CreateConversation", "ModifyConversation", "BatchGetConversations"
 
 
 def new_client(max_attempts: int = 3):
@@ -61,19 +64,21 @@ def count_update_items(client) -> list[dict]:
     return calls
 
 
-def limiter(client, limit: int, clock: Clock) -> RateLimiter:
+def limiter(client, limit: int, clock: Clock, read_limit: int | None = None) -> RateLimiter:
     return RateLimiter(
-        RateLimitPolicy(requests_per_second=limit),
+        RateLimitPolicy(write_per_second=limit, read_per_second=read_limit or 2 * limit),
         DynamoDBRateCounter(client, table_name=TABLE),
         clock=clock,
     )
 
 
-def admitted(limiter: RateLimiter, caller: str, attempts: int) -> int:
+def admitted(
+    limiter: RateLimiter, caller: str, attempts: int, action: str = CREATE, kind: str = "write"
+) -> int:
     count = 0
     for _ in range(attempts):
         try:
-            limiter.admit(caller)
+            limiter.admit(caller, action, kind)
         except ApiError as error:
             assert error.code is ErrorCode.FlowLimitExceeded
         else:
@@ -89,8 +94,9 @@ def test_a_caller_gets_the_limit_in_each_second_and_no_more(client):
     assert admitted(rate, "AK1", 5) == 3
     # And the refusal is FlowLimitExceeded, HTTP 429
     with pytest.raises(ApiError) as refused:
-        rate.admit("AK1")
+        rate.admit("AK1", CREATE, "write")
     assert describe(refused.value).http_status == 429
+    assert CREATE in refused.value.message
     # When the next second starts, Then the caller has 3 again
     clock.now += 1
     assert admitted(rate, "AK1", 5) == 3
@@ -100,6 +106,40 @@ def test_callers_are_counted_separately(client):
     rate = limiter(client, 2, Clock(NOW))
     assert admitted(rate, "AK1", 3) == 2
     assert admitted(rate, "AK2", 3) == 2
+
+
+def test_each_action_of_a_caller_has_its_own_count(client):
+    # Given a write limit of 2, and a caller who used it up on CreateConversation
+    rate = limiter(client, 2, Clock(NOW))
+    assert admitted(rate, "AK1", 3, CREATE) == 2
+    # When the same caller calls another write action in the same second
+    # Then that action has its own 2
+    assert admitted(rate, "AK1", 3, MODIFY) == 2
+
+
+def test_read_actions_get_the_read_limit_and_writes_the_write_limit(client):
+    # Given a write limit of 2 and a read limit of 5
+    rate = limiter(client, 2, Clock(NOW), read_limit=5)
+    # When a caller sends 8 of a read action and 8 of a write action in one second
+    # Then 5 reads and 2 writes are admitted
+    assert admitted(rate, "AK1", 8, READ, "read") == 5
+    assert admitted(rate, "AK1", 8, CREATE, "write") == 2
+
+
+def test_every_action_declares_the_class_its_limit_comes_from():
+    # Given the twelve actions, Then the six writes are "write" and the six reads "read"
+    classes = {name: find_action_module(name).RATE_LIMIT for name in action_names()}
+    writes = {name for name, kind in classes.items() if kind == "write"}
+    assert writes == {
+        "CreateConversation",
+        "ModifyConversation",
+        "DestroyConversation",
+        "BatchAddConversationParticipant",
+        "BatchDeleteConversationParticipant",
+        "BatchModifyConversationParticipant",
+    }
+    assert set(classes.values()) == {"write", "read"}
+    assert len(classes) == 12
 
 
 def test_instances_share_one_count_through_the_table(client):
@@ -116,7 +156,7 @@ def test_the_counter_item_holds_the_count_and_expires_after_its_window(client):
     admitted(limiter(client, 3, Clock(NOW)), "AK1", 5)
     # Then one item counts them, refused requests not included, with a TTL past the window
     window = int(NOW)
-    item = client.get_item(TableName=TABLE, Key={"PK": {"S": rate_counter_key("AK1", window)}})
+    item = client.get_item(TableName=TABLE, Key=rate_counter_key("AK1", CREATE, window))
     assert item["Item"]["RequestCount"] == {"N": "3"}
     assert item["Item"]["ExpiresAt"] == {"N": str(window + 1 + COUNTER_TTL_SECONDS)}
 
@@ -152,5 +192,5 @@ def test_storage_throttling_is_service_unavailable_not_a_free_pass(client):
     rate = limiter(throttled, 3, Clock(NOW))
     # When a request is checked, Then it fails as storage unavailable (503), not admitted
     with pytest.raises(StoreUnavailableError) as failure:
-        rate.admit("AK1")
+        rate.admit("AK1", CREATE, "write")
     assert describe(failure.value).http_status == 503

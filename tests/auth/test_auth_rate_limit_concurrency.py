@@ -85,14 +85,18 @@ def test_racing_instances_never_count_past_the_limit(endpoint, table):
     # Given 16 instances, each with its own client, all taking from one caller's window
     def attempt(_number: int):
         counter = DynamoDBRateCounter(new_client(endpoint), table_name=table)
-        return lambda: counter.try_take("AK1", WINDOW, LIMIT, expires_at=WINDOW + 61)
+        return lambda: counter.try_take(
+            "AK1", "CreateConversation", WINDOW, LIMIT, expires_at=WINDOW + 61
+        )
 
     # When they send 160 requests at once
     results = race(attempt)
     # Then exactly the limit was admitted, and the stored count says so
     assert sum(results) == LIMIT
     item = new_client(endpoint).get_item(
-        TableName=table, Key={"PK": {"S": rate_counter_key("AK1", WINDOW)}}, ConsistentRead=True
+        TableName=table,
+        Key=rate_counter_key("AK1", "CreateConversation", WINDOW),
+        ConsistentRead=True,
     )
     assert item["Item"]["RequestCount"] == {"N": str(LIMIT)}
 
@@ -101,14 +105,14 @@ def test_racing_limiters_admit_exactly_the_limit_in_one_second(endpoint, table):
     # Given 16 limiters (one per instance, each with its own memory) reading one second
     def attempt(_number: int):
         limiter = RateLimiter(
-            RateLimitPolicy(requests_per_second=LIMIT),
+            RateLimitPolicy(write_per_second=LIMIT, read_per_second=LIMIT),
             DynamoDBRateCounter(new_client(endpoint), table_name=table),
             clock=lambda: WINDOW + 0.5,
         )
 
         def take() -> bool:
             try:
-                limiter.admit("AK1")
+                limiter.admit("AK1", "CreateConversation", "write")
             except ApiError:
                 return False
             return True

@@ -59,7 +59,9 @@ def signature_runner(keys_file: Path, **environ: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def runner(keys_file) -> Iterator[str]:
-    with signature_runner(keys_file, RATE_LIMIT_PER_SECOND="100000") as host:
+    with signature_runner(
+        keys_file, RATE_LIMIT_WRITE_PER_SECOND="100000", RATE_LIMIT_READ_PER_SECOND="100000"
+    ) as host:
         yield host
 
 
@@ -245,7 +247,7 @@ def test_the_limiter_holds_its_limit_under_a_burst_from_many_threads(keys_file, 
             with lock:
                 outcomes.append((status, code))
 
-    with signature_runner(keys_file, RATE_LIMIT_PER_SECOND=str(limit), **storage) as host:
+    with signature_runner(keys_file, RATE_LIMIT_WRITE_PER_SECOND=str(limit), **storage) as host:
         # When 12 threads send 5 creates each, as fast as they can
         started = time.time()
         workers = [threading.Thread(target=burst, args=(host,)) for _ in range(threads)]

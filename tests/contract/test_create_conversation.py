@@ -1,6 +1,8 @@
-"""Contract tests: the real handler against moto and against Amazon DynamoDB Local.
+"""CreateConversation's contract: the real handler against moto and Amazon DynamoDB Local.
 
-Each test runs once per backend, so any divergence between moto and the real engine fails.
+Each test runs once per backend, so any divergence between moto and the real engine fails. A
+create writes the conversation, its members (a single chat's two users, a group's owner) and its
+uniqueness records in one TransactWriteItems; a match answers the conversation as it is now.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
+from tests.support.actions import destroy, ok
 from tests.support.backends import Service
 from tests.support.contract import INFO_FIELDS
 from tests.support.faults import error_response, inject
@@ -55,10 +58,13 @@ def test_group_create_answers_the_vendor_shape(service: Service) -> None:
     assert set(info) == INFO_FIELDS
     assert result["ConversationShortId"] == info["ConversationShortId"]
     assert 0 < info["ConversationShortId"] <= 2**53 - 1
+    # And ConversationId is the id's decimal string, in the Result and in the info
+    assert result["ConversationId"] == info["ConversationId"] == str(info["ConversationShortId"])
     assert info["ConversationType"] == 2
     assert info["Name"] == "team"
     assert info["Ext"] == {"k": "v"}
     assert info["OwnerUserId"] == info["CreatorUserId"] == 10001
+    assert "OwnerUserIdStr" not in info
     assert info["MemberCount"] == 1
     assert info["OnlineCount"] == 0
     assert info["Status"] == 0
@@ -165,6 +171,236 @@ def test_single_chat_match_with_an_unused_idempotent_id_records_nothing(service:
     assert group.result["Exist"] is False
 
 
+def test_a_dissolved_groups_idempotent_id_creates_a_new_group(service: Service) -> None:
+    # Given a group created with an IdempotentId, then dissolved by its owner
+    created = service.create(with_changes(GROUP, IdempotentId="order-1"))
+    gone = created.result["ConversationShortId"]
+    assert destroy(service, gone).status == 200
+    # When the IdempotentId is used again
+    again = service.create(with_changes(GROUP, IdempotentId="order-1", core={"Name": "v2"}))
+    # Then a new group is created under it, and a third request finds that new one
+    assert again.result["Exist"] is False
+    assert again.result["ConversationShortId"] != gone
+    third = service.create(with_changes(GROUP, IdempotentId="order-1"))
+    assert third.result["Exist"] is True
+    assert third.result["ConversationShortId"] == again.result["ConversationShortId"]
+    assert third.result["ConversationInfo"]["Name"] == "v2"
+
+
+def test_exist_answers_the_conversation_as_it_is_after_a_modify(service: Service) -> None:
+    # Given a group created with an IdempotentId, then renamed and given a new Ext
+    created = service.create(with_changes(GROUP, IdempotentId="order-1"))
+    short_id = created.result["ConversationShortId"]
+    ok(
+        service,
+        "ModifyConversation",
+        {
+            "AppId": 10,
+            "ConversationCoreInfo": {
+                "ConversationShortId": short_id,
+                "Name": "renamed",
+                "Ext": {"new": "1"},
+            },
+        },
+    )
+    # When the IdempotentId is used again
+    again = service.create(with_changes(GROUP, IdempotentId="order-1"))
+    # Then the answer is the conversation as it is now, not as it was created
+    info = again.result["ConversationInfo"]
+    assert again.result["Exist"] is True
+    assert (info["ConversationShortId"], info["Name"], info["Ext"]) == (
+        short_id, "renamed", {"new": "1"},
+    )  # fmt: skip
+    assert info["ModifyTime"] >= created.result["ConversationInfo"]["ModifyTime"]
+
+
+def test_exist_answers_the_current_member_count(service: Service) -> None:
+    # Given a group created with an IdempotentId, and two members added since
+    created = service.create(with_changes(GROUP, IdempotentId="order-1"))
+    short_id = created.result["ConversationShortId"]
+    ok(
+        service,
+        "BatchAddConversationParticipant",
+        {
+            "AppId": 10,
+            "ConversationShortId": short_id,
+            "Operator": 10001,
+            "ParticipantInfos": [{"ParticipantUserId": 20001}, {"ParticipantUserId": 20002}],
+        },
+    )
+    # When the IdempotentId is used again, Then the count is the current one
+    again = service.create(with_changes(GROUP, IdempotentId="order-1"))
+    assert again.result["ConversationInfo"]["MemberCount"] == 3
+
+
+@pytest.mark.parametrize(
+    "body, members",
+    [
+        (SINGLE, [(10001, 0), (10002, 0)]),
+        (GROUP, [(10001, 1)]),
+        (with_changes(GROUP, core={"ConversationType": 100}), [(10001, 1)]),
+    ],
+    ids=["single-chat", "group", "live-group"],
+)
+def test_the_create_adds_its_members(
+    service: Service, body: dict[str, Any], members: list[tuple[int, int]]
+) -> None:
+    # Given a new conversation
+    created = service.create(body)
+    short_id = created.result["ConversationShortId"]
+    # When its members are asked for by the member actions
+    users = [user for user, _ in members]
+    found = ok(
+        service,
+        "BatchGetConversationParticipant",
+        {"AppId": 10, "ConversationShortId": short_id, "ParticipantUserIds": [*users, 30003]},
+    )["Participants"]
+    counted = ok(
+        service, "GetConversationUserCount", {"AppId": 10, "ConversationShortId": short_id}
+    )
+    # Then the create made them members: a single chat's two users (Role 0), a group's owner
+    # (Role 1), nobody else, and the count agrees
+    assert sorted((p["ParticipantUserId"], p["Role"]) for p in found) == members
+    assert counted["Count"] == created.result["ConversationInfo"]["MemberCount"] == len(members)
+    # And the table holds exactly those member items under the conversation
+    member_keys = sorted(
+        item["SK"]["S"]
+        for item in service.items()
+        if item["PK"]["S"] == f"C#10#{short_id}" and item["SK"]["S"].startswith("M#")
+    )
+    assert member_keys == sorted(f"M#i{user}" for user in users)
+
+
+STRING_SINGLE = {
+    "AppId": 10,
+    "OwnerUserIdStr": "alice",
+    "OtherUserIdStr": "bob",
+    "ConversationCoreInfo": {"ConversationType": 1},
+}
+
+
+def test_a_single_chat_of_string_users_answers_their_str_twins(service: Service) -> None:
+    # Given two string users / When their single chat is created
+    response = service.create(STRING_SINGLE)
+    # Then the answer names them by the Str twins, with the integer fields 0
+    info = response.result["ConversationInfo"]
+    assert response.status == 200, response.payload
+    assert (info["OwnerUserId"], info["OwnerUserIdStr"]) == (0, "alice")
+    assert (info["CreatorUserId"], info["CreatorUserIdStr"]) == (0, "alice")
+    assert (info["OtherUserId"], info["OtherUserIdStr"]) == (0, "bob")
+    assert info["MemberCount"] == 2
+    # And both are stored as members under their string keys
+    short_id = info["ConversationShortId"]
+    member_keys = {
+        item["SK"]["S"] for item in service.items() if item["PK"]["S"] == f"C#10#{short_id}"
+    }
+    assert member_keys == {"C", "M#salice", "M#sbob"}
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        {"OwnerUserIdStr": "alice", "OtherUserIdStr": "bob"},
+        {"OwnerUserIdStr": "bob", "OtherUserIdStr": "alice"},
+        {"OwnerUserId": 0, "OwnerUserIdStr": "bob", "OtherUserId": 0, "OtherUserIdStr": "alice"},
+    ],
+    ids=["same-order", "reversed", "with-integer-zeros"],
+)
+def test_a_string_single_chat_is_created_once_in_either_order(
+    service: Service, again: dict[str, Any]
+) -> None:
+    # Given a single chat between string users alice and bob
+    created = service.create(STRING_SINGLE)
+    # When it is created again, users in either order
+    body = {"AppId": 10, "ConversationCoreInfo": {"ConversationType": 1}, **again}
+    second = service.create(body)
+    # Then the same conversation comes back
+    assert second.result["Exist"] is True
+    assert second.result["ConversationShortId"] == created.result["ConversationShortId"]
+
+
+@pytest.mark.parametrize("order", ["integer-owner", "string-owner"])
+def test_a_mixed_pair_is_one_single_chat_in_either_order(service: Service, order: str) -> None:
+    # Given a single chat between integer user 10001 and string user "carol"
+    created = service.create(
+        {"AppId": 10, "OwnerUserId": 10001, "OtherUserIdStr": "carol",
+         "ConversationCoreInfo": {"ConversationType": 1}}
+    )  # fmt: skip
+    info = created.result["ConversationInfo"]
+    assert (info["OwnerUserId"], info["OtherUserId"], info["OtherUserIdStr"]) == (
+        10001, 0, "carol",
+    )  # fmt: skip
+    # When the pair is created again, either one as the owner
+    users = (
+        {"OwnerUserId": 10001, "OtherUserIdStr": "carol"}
+        if order == "integer-owner"
+        else {"OwnerUserIdStr": "carol", "OtherUserId": 10001}
+    )
+    again = service.create({"AppId": 10, "ConversationCoreInfo": {"ConversationType": 1}, **users})
+    # Then it is the same conversation
+    assert again.result["Exist"] is True
+    assert again.result["ConversationShortId"] == info["ConversationShortId"]
+
+
+def test_an_integer_user_and_its_digits_as_a_string_are_different_users(
+    service: Service,
+) -> None:
+    # Given a single chat of integer users 10001 and 10002
+    integers = service.create(SINGLE)
+    # When the same digits are used as string users, or one of them is
+    strings = service.create(
+        {"AppId": 10, "OwnerUserIdStr": "10001", "OtherUserIdStr": "10002",
+         "ConversationCoreInfo": {"ConversationType": 1}}
+    )  # fmt: skip
+    mixed = service.create(
+        {"AppId": 10, "OwnerUserId": 10001, "OtherUserIdStr": "10002",
+         "ConversationCoreInfo": {"ConversationType": 1}}
+    )  # fmt: skip
+    # Then each is a new conversation of its own
+    ids = {r.result["ConversationShortId"] for r in (integers, strings, mixed)}
+    assert [r.result["Exist"] for r in (integers, strings, mixed)] == [False, False, False]
+    assert len(ids) == 3
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (("a#b", "c"), ("a", "b#c")),
+        (("a", "b#c"), ("a#b", "c")),
+        (("x", "y"), ("x#", "y")),
+        (("s#1", "s#2"), ("s", "1s#2")),
+        (("i1", "i2"), ("i", "1i2")),
+    ],
+    ids=["split-moves-left", "split-moves-right", "trailing-hash", "prefix-lookalike",
+         "key-lookalike"],
+)  # fmt: skip
+def test_a_hash_inside_string_users_never_makes_two_pairs_one(
+    service: Service, first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    # Given two single chats whose string users would concatenate to the same text
+    def body(users: tuple[str, str]) -> dict[str, Any]:
+        return {"AppId": 10, "OwnerUserIdStr": users[0], "OtherUserIdStr": users[1],
+                "ConversationCoreInfo": {"ConversationType": 1}}  # fmt: skip
+
+    # When both are created
+    one, two = service.create(body(first)), service.create(body(second))
+    # Then they are two conversations, each with its own users
+    assert (one.status, two.status) == (200, 200), (one.payload, two.payload)
+    assert two.result["Exist"] is False
+    assert one.result["ConversationShortId"] != two.result["ConversationShortId"]
+    info = two.result["ConversationInfo"]
+    assert (info["OwnerUserIdStr"], info["OtherUserIdStr"]) == second
+
+
+def test_a_hash_inside_an_idempotent_id_never_collides_across_inboxes(service: Service) -> None:
+    # Given IdempotentIds that, joined to their InboxType with "#", would read alike
+    first = service.create(with_changes(GROUP, InboxType=1, IdempotentId="2#x"))
+    second = service.create(with_changes(GROUP, InboxType=12, IdempotentId="#x"))
+    # Then they guard two different conversations
+    assert second.result["Exist"] is False
+    assert first.result["ConversationShortId"] != second.result["ConversationShortId"]
+
+
 def test_live_group_has_one_member_and_no_other_user(service: Service) -> None:
     response = service.create(with_changes(GROUP, core={"ConversationType": 100}))
     info = response.result["ConversationInfo"]
@@ -197,16 +433,22 @@ def test_unknown_fields_are_ignored(service: Service) -> None:
 
 BAD_REQUESTS = [
     ('{"AppId":000000,"OwnerUserId":1,"ConversationCoreInfo":{"ConversationType":2}}',
-     400, "InvalidParameter", None, "not valid JSON"),
+     400, "JsonParsingError", None, "not valid JSON"),
+    ("[]", 400, "JsonParsingError", None, "must be a JSON object"),
+    ("", 400, "JsonParsingError", None, "empty"),
     ({"AppId": 10, "ConversationCoreInfo": {"ConversationType": 2}},
-     400, "MissingParameter", 100002, "OwnerUserId is required"),
+     400, "InvalidParam", None, "OwnerUserId is required"),
     ({"AppId": "10", "OwnerUserId": 1, "ConversationCoreInfo": {"ConversationType": 2}},
-     400, "InvalidParameter", None, "AppId must be an integer"),
+     400, "InvalidParam", None, "AppId must be an integer"),
     ({"AppId": 10, "OwnerUserId": 1, "ConversationCoreInfo": {"ConversationType": 5}},
-     400, "InvalidParameter", None,
+     400, "InvalidParam", None,
      "ConversationCoreInfo.ConversationType must be one of 1, 2, 100"),
     (with_changes(SINGLE, OtherUserId=10001),
-     400, "InvalidParameter", None, "OtherUserId must differ from OwnerUserId"),
+     400, "InvalidParam", None, "OtherUserId must name a different user from OwnerUserId"),
+    ({**STRING_SINGLE, "OtherUserIdStr": "alice"},
+     400, "InvalidParam", None, "OtherUserId must name a different user from OwnerUserId"),
+    ({**GROUP, "OwnerUserIdStr": "alice"},
+     400, "InvalidParam", None, "OwnerUserId and OwnerUserIdStr name one user"),
     ({**GROUP, "Padding": "x" * (64 * 1024)},
      413, "RequestEntityTooLarge", None, "larger than 65536 bytes"),
 ]  # fmt: skip
@@ -249,31 +491,61 @@ def test_route_errors(
     assert service.items() == []
 
 
-def test_a_create_is_one_write_request_and_no_read(service: Service) -> None:
-    # When a group, a guarded group and a single chat are created, and then found again
-    service.create(GROUP)
-    service.create(with_changes(GROUP, IdempotentId="x"))
-    service.create(SINGLE)
-    service.create(with_changes(GROUP, IdempotentId="x"))
-    service.create(SINGLE)
-    # Then each request made exactly one DynamoDB call, and none of them a read
-    assert service.calls == [
-        "PutItem", "TransactWriteItems", "TransactWriteItems",
-        "TransactWriteItems", "TransactWriteItems",
-    ]  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [GROUP, with_changes(GROUP, IdempotentId="x"), SINGLE, STRING_SINGLE],
+    ids=["group", "guarded-group", "single-chat", "string-single-chat"],
+)
+def test_a_new_conversation_is_one_request_and_an_existing_one_two(
+    service: Service, body: dict[str, Any]
+) -> None:
+    # When a conversation is created, and (when it has a uniqueness key) found again
+    service.create(body)
+    created_calls = list(service.calls)
+    service.calls.clear()
+    again = service.create(body)
+    # Then the create was one TransactWriteItems (the conversation, its members and its
+    # records together) and no read
+    assert created_calls == ["TransactWriteItems"]
+    # And finding it again is that refused write plus one consistent read of the conversation
+    # as it is now; a group without a key is simply another group
+    if again.result["Exist"]:
+        assert service.calls == ["TransactWriteItems", "GetItem"]
+    else:
+        assert body is GROUP
+        assert service.calls == ["TransactWriteItems"]
 
 
-def test_storage_is_exactly_the_conversations_and_their_records(service: Service) -> None:
+def test_storage_is_exactly_the_conversations_their_members_and_records(
+    service: Service,
+) -> None:
+    # Given a guarded group, a single chat and a plain group
     group = service.create(with_changes(GROUP, IdempotentId="g"))
     single = service.create(SINGLE)
     plain = service.create(GROUP)
-    keys = sorted(item["PK"]["S"] for item in service.items())
-    ids = [r.result["ConversationShortId"] for r in (group, single, plain)]
-    assert keys == sorted([f"CONV#{i}" for i in ids] + ["IDEM#10#0#g", "SINGLE#10#0#10001#10002"])
+    # When the table is scanned
+    keys = sorted((item["PK"]["S"], item["SK"]["S"]) for item in service.items())
+    # Then it holds each conversation and its members under one partition, and one record per
+    # uniqueness key, in the new key layout
+    g, s, p = (r.result["ConversationShortId"] for r in (group, single, plain))
+    assert keys == sorted([
+        (f"C#10#{g}", "C"), (f"C#10#{g}", "M#i10001"),
+        (f"C#10#{s}", "C"), (f"C#10#{s}", "M#i10001"), (f"C#10#{s}", "M#i10002"),
+        (f"C#10#{p}", "C"), (f"C#10#{p}", "M#i10001"),
+        ("I#10#0#g", "I"),
+        ("S#10#0#6:i10001i10002", "S"),
+    ])  # fmt: skip
+    # And each record holds a reference to its conversation, not a copy
+    records = {item["PK"]["S"]: item for item in service.items() if item["SK"]["S"] in {"I", "S"}}
+    assert records["I#10#0#g"]["ConversationShortId"] == {"N": str(g)}
+    assert records["S#10#0#6:i10001i10002"]["ConversationShortId"] == {"N": str(s)}
+    assert all("Name" not in record for record in records.values())
 
 
 def test_throttling_past_retries_is_service_unavailable(service: Service) -> None:
-    fired = inject(service.client, "PutItem", lambda: error_response(400, "ThrottlingException"))
+    fired = inject(
+        service.client, "TransactWriteItems", lambda: error_response(400, "ThrottlingException")
+    )
     response = service.create(GROUP)
     assert (response.status, response.error["Code"]) == (503, "ServiceUnavailableTemp")
     assert "CodeN" not in response.error
@@ -297,7 +569,7 @@ def test_timeout_past_retries_is_internal_service_timeout(service: Service) -> N
 def test_an_unexpected_storage_error_is_internal_error_without_details(service: Service) -> None:
     inject(
         service.client,
-        "PutItem",
+        "TransactWriteItems",
         lambda: error_response(400, "ValidationException", "secret-ish engine text"),
     )
     response = service.create(GROUP)
@@ -308,7 +580,7 @@ def test_an_unexpected_storage_error_is_internal_error_without_details(service: 
 
 
 def conversation_items(service: Service) -> list[dict[str, Any]]:
-    return [item for item in service.items() if item["PK"]["S"].startswith("CONV#")]
+    return [item for item in service.items() if item["SK"]["S"] == "C"]
 
 
 def test_an_engine_without_the_all_old_image_costs_one_consistent_read(service: Service) -> None:
@@ -323,6 +595,6 @@ def test_an_engine_without_the_all_old_image_costs_one_consistent_read(service: 
     service.calls.clear()
     # When the chat is asked for again
     again = service.create(SINGLE)
-    # Then the stored chat is read once, consistently, and returned
-    assert service.calls == ["TransactWriteItems", "GetItem"]
+    # Then the record naming the chat is read once, consistently, then the chat itself
+    assert service.calls == ["TransactWriteItems", "GetItem", "GetItem"]
     assert again.result == {**created.result, "Exist": True}

@@ -1,4 +1,5 @@
-"""Identical requests at once, on the real engine: exactly one creates, all others find it.
+"""Identical requests at once, on the real engine: exactly one creates, all others find it,
+and the one conversation holds exactly its members (a single chat's two, a group's owner).
 
 Amazon DynamoDB Local only: moto is not the engine and not safe under concurrent writes, so it
 would prove nothing here. Requests go through the real handler in separate processes that import
@@ -14,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from handler.domain.ports import IdempotencyKey, SingleChatPair
+from handler.domain.users import UserRef
+from handler.table import idempotency_key, single_chat_key
 from tests.support.audit import audit
 from tests.support.backends import make_client, new_table, scan
 from tests.support.concurrency import Answer, Rounds, RunReport, max_in_flight, run
@@ -65,14 +69,24 @@ def bodies_by_key() -> dict[str, list[dict[str, Any]]]:
     for index in range(max(PAIRS, IDEMPOTENT_IDS)):
         if index < PAIRS:
             low, high = FIRST_USER + index, FIRST_USER + index + 1
-            bodies[f"SINGLE#{SINGLE_APP}#0#{low}#{high}"] = [
+            bodies[single_chat_record(low, high)] = [
                 single_chat_body(index, requester) for requester in range(REQUESTS_PER_KEY)
             ]
         if index < IDEMPOTENT_IDS:
-            bodies[f"IDEM#{IDEMPOTENT_APP}#0#order-{index}"] = [
+            bodies[idempotency_record(IDEMPOTENT_APP, f"order-{index}")] = [
                 idempotent_body(index)
             ] * REQUESTS_PER_KEY
     return bodies
+
+
+def single_chat_record(one: int, other: int) -> str:
+    """The PK of the record guarding the single chat of two integer users in SINGLE_APP."""
+    pair = SingleChatPair.of(SINGLE_APP, 0, UserRef(number=one), UserRef(number=other))
+    return str(single_chat_key(pair)["PK"]["S"])
+
+
+def idempotency_record(app_id: int, idempotent_id: str) -> str:
+    return str(idempotency_key(IdempotencyKey(app_id, 0, idempotent_id))["PK"]["S"])
 
 
 def environment(endpoint: str, table_name: str) -> dict[str, str]:
@@ -117,13 +131,16 @@ def test_identical_requests_at_once_create_exactly_one_conversation_per_key(
     assert sorted(answers) == sorted(bodies)
     assert violations(answers) == []
 
-    # And the table holds exactly those conversations with their records, and nothing else
+    # And the table holds exactly those conversations with their members and records, and
+    # nothing else: no loser's conversation, member or record survived
     table = audit(scan(client, table_name), idempotent_app_ids=[IDEMPOTENT_APP])
     expected = expected_records(answers)
     assert table.problems == []
     assert sorted(table.conversations) == sorted(set(expected.values()))
     assert len(table.conversations) == PAIRS + IDEMPOTENT_IDS
     assert {**table.single_chat_records, **table.idempotency_records} == expected
+    assert sorted(table.members) == sorted(table.conversations)
+    assert sum(len(members) for members in table.members.values()) == 2 * PAIRS + IDEMPOTENT_IDS
 
     # And the requests really met at the engine: they were in flight together, and the engine
     # refused losers' writes (a later request would simply have found the record)
@@ -166,8 +183,8 @@ def expected_records(answers: dict[str, list[Answer]]) -> dict[str, int]:
         short_id = creator.payload["Result"]["ConversationShortId"]
         records[key] = short_id
         idempotent_id = creator.body.get("IdempotentId")
-        if key.startswith("SINGLE#") and idempotent_id:
-            records[f"IDEM#{SINGLE_APP}#0#{idempotent_id}"] = short_id
+        if key.startswith("S#") and idempotent_id:
+            records[idempotency_record(SINGLE_APP, idempotent_id)] = short_id
     return records
 
 

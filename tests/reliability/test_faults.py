@@ -22,7 +22,7 @@ import pytest
 from moto import mock_aws
 
 from handler import app
-from handler.domain import ID_RANDOM_BITS, Entropy
+from handler.domain.ids import ID_RANDOM_BITS, Entropy
 from handler.settings import Settings, load_settings
 from handler.store import ClientSettings, ConflictRetry, DynamoDBConversationStore, create_client
 from tests.support.audit import audit
@@ -61,7 +61,9 @@ SINGLE = {
 }
 IDEMPOTENT_GROUP = {**GROUP, "AppId": IDEMPOTENT_APP, "IdempotentId": "order-1"}
 SINGLE_WITH_IDEMPOTENT_ID = {**SINGLE, "IdempotentId": "pair-1"}
-BODIES = {"group-PutItem": GROUP, "single-chat-TransactWriteItems": SINGLE}
+# Every create is one TransactWriteItems: the conversation with its members (a group's owner, a
+# single chat's two users) and its uniqueness records.
+BODIES = {"group": GROUP, "single-chat": SINGLE}
 
 # Retried by botocore's standard mode; the first three count as throttling there (1 s backoff
 # base instead of DynamoDB's 25 ms).
@@ -189,12 +191,10 @@ def test_a_transaction_conflict_is_retried_by_the_store_with_backoff(rig: Rig) -
     assert_only_stored(rig, [response])
 
 
-# A group without IdempotentId is one PutItem: no transaction, so no transaction conflict.
 EXHAUSTING = [
     pytest.param(fault, body, id=f"{fault_id(fault)}-{name}")
     for fault in [*THROTTLING_FAULTS, *TRANSIENT_FAULTS, TRANSACTION_CONFLICT]
     for name, body in BODIES.items()
-    if not (fault is TRANSACTION_CONFLICT and body is GROUP)
 ]
 
 
@@ -221,11 +221,11 @@ def test_a_fault_that_outlasts_the_retries_is_answered_503_or_504_in_the_envelop
 
 
 # What the engine answers botocore's replay of a write whose answer was lost: DynamoDB replays a
-# TransactWriteItems with the same ClientRequestToken as a success; a PutItem finds its own item.
+# TransactWriteItems with the same ClientRequestToken as a success.
 REPLAYS = {
-    "group-PutItem": (GROUP, "ConditionalCheckFailedException"),
-    "single-chat-TransactWriteItems": (SINGLE, None),
-    "idempotent-group-TransactWriteItems": (IDEMPOTENT_GROUP, None),
+    "group": (GROUP, None),
+    "single-chat": (SINGLE, None),
+    "idempotent-group": (IDEMPOTENT_GROUP, None),
 }
 
 
@@ -408,7 +408,8 @@ def test_a_taken_id_is_redrawn_within_the_requests_write_budget(
             random_bits=lambda bits: 0 if bits == ID_RANDOM_BITS else next(tokens),
         ),
     )
-    taken = rig.create(GROUP).result["ConversationShortId"]
+    # (in the single chat's app: conversations are keyed by AppId and id)
+    taken = rig.create({**GROUP, "AppId": SINGLE_APP}).result["ConversationShortId"]
     # And a store clock on which every write attempt outlasts the whole write budget
     clock = [0.0]
     monkeypatch.setattr(
@@ -432,7 +433,7 @@ def test_a_taken_id_is_redrawn_within_the_requests_write_budget(
 
     # Then the redraw gets no fresh budget: one write, then 503, not one slow write per redraw
     assert (response.status, response.error["Code"]) == (503, "ServiceUnavailableTemp")
-    assert rig.service.calls == ["PutItem", "TransactWriteItems"]
+    assert rig.service.calls == ["TransactWriteItems", "TransactWriteItems"]
     assert sorted(audit(rig.service.items()).conversations) == [taken]
 
 
@@ -449,7 +450,7 @@ def record_answers(client: Any) -> list[str | None]:
 
 
 def assert_only_stored(rig: Rig, responses: list[Response]) -> None:
-    """The table holds exactly the answered conversations, with their records, nothing else."""
+    """The table holds exactly the answered conversations, with their members and records."""
     table = audit(rig.service.items(), idempotent_app_ids=[IDEMPOTENT_APP])
     assert table.problems == []
     assert sorted(table.conversations) == sorted(

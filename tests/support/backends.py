@@ -71,15 +71,25 @@ def make_client(endpoint_url: str | None = None) -> Any:
         "dynamodb",
         region_name="us-east-1",
         endpoint_url=endpoint_url,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            connect_timeout=10,
+            read_timeout=60,
+        ),
     )
 
 
 def new_table(client: Any) -> str:
-    """Create an empty table with the service's layout under a fresh name; return the name."""
+    """Create an empty table with the service's layout under a fresh name; return the name.
+
+    Through a client of the suite's own (same endpoint, generous timeouts): the table with its
+    four indexes can take DynamoDB Local over a second on a loaded machine, and a client with
+    the production read timeout would retry the CreateTable it already made, and fail on it.
+    """
     table_name = f"conversations-{uuid.uuid4().hex[:12]}"
-    client.create_table(**table_definition(table_name))
-    client.get_waiter("table_exists").wait(TableName=table_name)
+    admin = make_client(client.meta.endpoint_url)
+    admin.create_table(**table_definition(table_name))
+    admin.get_waiter("table_exists").wait(TableName=table_name)
     return table_name
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 # Section 5: Code -> (HTTP status, CodeN or None for "—").
 CONTRACT_ERRORS: dict[str, tuple[int, int | None]] = {
     "MissingParameter": (400, 100002),
-    "InvalidParameter": (400, None),
+    "JsonParsingError": (400, None),
+    "InvalidParam": (400, None),
     "InvalidActionOrVersion": (404, 100008),
     "MethodNotAllowed": (405, None),
     "RequestEntityTooLarge": (413, None),
@@ -19,10 +20,18 @@ CONTRACT_ERRORS: dict[str, tuple[int, int | None]] = {
     "InternalError": (500, 100014),
     "ServiceUnavailableTemp": (503, None),
     "InternalServiceTimeout": (504, 100016),
+    "ConversationNotFound": (404, None),
+    "ConversationShortIdsHasInvalidElem": (400, None),
+    "SingleConversationNotSupport": (400, None),
+    "LiveConversationNotSupport": (400, None),
+    "OnlyOwnerCanOperator": (403, None),
+    "OwnerShouldBeEqual": (400, None),
+    "ParticipantNotInConversation": (400, None),
+    "ConversationParticipantsMoreThanLimit": (400, None),
 }
 # The fields of every ConversationInfo answered; a single chat's also has OtherUserId.
 INFO_FIELDS = {
-    "ConversationShortId", "AppId", "InboxType", "ConversationType", "Name", "AvatarUrl",
-    "Description", "Notice", "Ext", "OwnerUserId", "CreatorUserId", "Status", "CreateTime",
-    "ModifyTime", "MemberCount", "OnlineCount",
+    "ConversationShortId", "ConversationId", "AppId", "InboxType", "ConversationType", "Name",
+    "AvatarUrl", "Description", "Notice", "Ext", "OwnerUserId", "CreatorUserId", "Status",
+    "CreateTime", "ModifyTime", "MemberCount", "OnlineCount",
 }  # fmt: skip

@@ -19,7 +19,8 @@ from pathlib import Path
 from scripts.dynamodb_local import STOP_TIMEOUT_S, stop
 
 REPO = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 60
+# Generous: the machine is shared, and a runner starts a pool of workers importing the handler.
+STARTUP_SECONDS = 180
 # Enough of a server's last words to say why it failed to start.
 KEPT_OUTPUT_LINES = 200
 RUNNER_BANNER = r"CreateConversation on (http://127\.0\.0\.1:\d+)"

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from handler.access_keys import SecretsManagerKeys
 from handler.aws_clients import RETRY_AFTER_HEADER, _drop_retry_after_hint, new_client
-from handler.domain import StoreUnavailableError
+from handler.domain.errors import StoreUnavailableError
 from handler.store import ClientSettings, create_client
 from tests.support.clients import hook_every_new_client
 from tests.support.faults import error_response

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from handler.domain import ShortIdExhaustedError, StoreTimeoutError, StoreUnavailableError
+from handler.domain import errors as domain_errors
+from handler.domain.errors import (
+    Refusal,
+    ShortIdExhaustedError,
+    StoreTimeoutError,
+    StoreUnavailableError,
+)
 from handler.errors import INTERNAL_ERROR_MESSAGE, ApiError, ErrorBody, ErrorCode, describe
 from tests.support.contract import CONTRACT_ERRORS
 
@@ -37,6 +43,51 @@ def test_an_api_error_is_described_by_its_code(name: str, expected: tuple[int, i
     http_status, code_n = expected
     assert body == ErrorBody(
         http_status=http_status, code=name, code_n=code_n, message="what went wrong"
+    )
+
+
+REFUSALS = [
+    value
+    for value in vars(domain_errors).values()
+    if isinstance(value, type) and issubclass(value, Refusal) and value is not Refusal
+]
+
+
+def test_every_domain_refusal_has_its_namesake_code_in_the_contract() -> None:
+    # Given the refusals the domain raises
+    names = {refusal.__name__ for refusal in REFUSALS}
+
+    # Then each is named exactly like a service code of the contract's table, and every
+    # service code without CodeN after the request-level ones has its refusal
+    assert names <= set(CONTRACT_ERRORS)
+    assert names == {
+        "ConversationNotFound",
+        "SingleConversationNotSupport",
+        "LiveConversationNotSupport",
+        "OnlyOwnerCanOperator",
+        "OwnerShouldBeEqual",
+        "ParticipantNotInConversation",
+        "ConversationParticipantsMoreThanLimit",
+    }
+
+
+@pytest.mark.parametrize("refusal", REFUSALS, ids=lambda refusal: refusal.__name__)
+def test_a_domain_refusal_is_described_by_its_code_with_its_message(
+    refusal: type[Refusal],
+) -> None:
+    # Given a refusal the domain raised, with its message for the caller
+    error = refusal("Conversation 42 does not exist")
+
+    # When it is described
+    body = describe(error)
+
+    # Then the status and CodeN are its code's row of the table, the message passes through
+    status, code_n = CONTRACT_ERRORS[refusal.__name__]
+    assert body == ErrorBody(
+        http_status=status,
+        code=refusal.__name__,
+        code_n=code_n,
+        message="Conversation 42 does not exist",
     )
 
 

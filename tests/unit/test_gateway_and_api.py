@@ -8,16 +8,24 @@ from typing import Any
 
 import pytest
 
+from handler.actions import Dependencies, create_conversation
 from handler.api import (
+    Route,
+    action_names,
     check_route,
     error_payload,
+    requested_route,
     success_payload,
-    to_command,
 )
-from handler.domain import Conversation, CreateOutcome
+from handler.domain.ids import Entropy
+from handler.domain.members import MemberLimits
+from handler.domain.model import Conversation
+from handler.domain.ports import Inserted, NewConversation
+from handler.domain.users import UserRef
 from handler.errors import ApiError, ErrorCode, describe
 from handler.gateway import HttpRequest, http_response, parse_event
-from handler.request_parsing import parse_create_request
+from handler.models import conversation_info
+from handler.request_parsing import parse_request
 from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
 from tests.support.events import CREATE_QUERY
 
@@ -30,6 +38,7 @@ METADATA = {
     "Service": "rtc",
     "Region": "cn-north-1",
 }
+ROUTE = Route(action_name="CreateConversation", version="2020-12-01")
 
 
 def http_api_event(**overrides: Any) -> dict[str, Any]:
@@ -90,14 +99,17 @@ def api_error(call: Any) -> ApiError:
     return caught.value
 
 
-def conversation(conversation_type: int, other_user_id: int | None) -> Conversation:
+def conversation(conversation_type: int, other: UserRef | None) -> Conversation:
+    owner = UserRef(number=10001)
+    members = 1 if other is None else 2
     return Conversation(
         short_id=1234567890123,
         app_id=10,
         inbox_type=0,
         conversation_type=conversation_type,
-        owner_user_id=10001,
-        other_user_id=other_user_id,
+        owner=owner,
+        creator=owner,
+        other=other,
         name="",
         avatar_url="",
         description="",
@@ -106,6 +118,18 @@ def conversation(conversation_type: int, other_user_id: int | None) -> Conversat
         status=0,
         create_time=1764133200,
         modify_time=1764133200,
+        member_count=members,
+        next_join_number=1 + members,
+    )
+
+
+def create_result(created: Conversation, *, existed: bool) -> create_conversation.Result:
+    info = conversation_info(created)
+    return create_conversation.Result(
+        ConversationShortId=info.ConversationShortId,
+        ConversationId=info.ConversationId,
+        Exist=existed,
+        ConversationInfo=info,
     )
 
 
@@ -181,15 +205,15 @@ def test_a_base64_body_is_decoded() -> None:
 
 
 @pytest.mark.parametrize("raw", ["not base64!", "eyJ", "eyJhIjoxfQ", "eyJh\nIjoxfQ=="])
-def test_a_broken_base64_body_is_an_invalid_parameter(raw: str) -> None:
+def test_a_broken_base64_body_is_a_json_parsing_error(raw: str) -> None:
     # Given a body flagged as base64 that is not valid base64
     broken = request(raw_body=raw, body_is_base64=True)
 
     # When it is read
     error = api_error(broken.body)
 
-    # Then it is an InvalidParameter saying so
-    assert error.code is ErrorCode.InvalidParameter
+    # Then it is a JsonParsingError saying so (the body cannot be read as JSON text)
+    assert error.code is ErrorCode.JsonParsingError
     assert error.message == "Request body is not valid base64"
 
 
@@ -220,7 +244,7 @@ def test_a_base64_body_too_long_to_fit_is_refused_before_decoding() -> None:
     # When it is read
     error = api_error(oversized.body)
 
-    # Then its size alone refuses it: it was never decoded (that would be InvalidParameter)
+    # Then its size alone refuses it: it was never decoded (that would be JsonParsingError)
     assert error.code is ErrorCode.RequestEntityTooLarge
     assert error.message == "Request body is larger than 65536 bytes"
 
@@ -249,13 +273,13 @@ def test_a_plain_body_over_64_kib_is_too_large(raw: str) -> None:
     assert error.message == "Request body is larger than 65536 bytes"
 
 
-def test_a_plain_body_that_cannot_be_utf_8_is_an_invalid_parameter() -> None:
+def test_a_plain_body_that_cannot_be_utf_8_is_a_json_parsing_error() -> None:
     # Given a text body holding a lone surrogate (not encodable as UTF-8)
     broken = request(raw_body='{"AppId":"\ud800"}')
 
-    # When it is read, Then it is an InvalidParameter
+    # When it is read, Then it is the contract's JsonParsingError ("not UTF-8")
     error = api_error(broken.body)
-    assert error.code is ErrorCode.InvalidParameter
+    assert error.code is ErrorCode.JsonParsingError
     assert error.message == "Request body is not valid UTF-8"
 
 
@@ -335,51 +359,81 @@ def test_any_other_action_and_version_pair_is_invalid(query: dict[str, str]) -> 
     # When its route is checked
     error = api_error(lambda: check_route(request(query=query)))
 
-    # Then it is InvalidActionOrVersion, showing the pair to use
+    # Then it is InvalidActionOrVersion, naming the Version and the Actions to use
     assert error.code is ErrorCode.InvalidActionOrVersion
-    assert "Action=CreateConversation&Version=2020-12-01" in error.message
+    assert "Version is 2020-12-01" in error.message
+    assert ", ".join(action_names()) in error.message
 
 
 def test_a_post_with_the_right_action_and_version_passes() -> None:
     # Given the request this service serves, with extra query parameters
     query = {**CREATE_QUERY, "Extra": "1"}
 
-    # When its route is checked, Then it passes and nothing else is touched
-    check_route(request(query=query))
+    # When its route is checked, Then it passes to the CreateConversation module
+    assert check_route(request(query=query)) is create_conversation
+
+
+@pytest.mark.parametrize("action", action_names())
+def test_every_action_routes_to_its_module_and_is_echoed(action: str) -> None:
+    # Given a POST for any of the twelve actions
+    routed = request(query={"Action": action, "Version": "2020-12-01"})
+
+    # When its route is checked, Then its own module answers, and the metadata echoes it
+    assert action == check_route(routed).ACTION
+    assert requested_route(routed) == Route(action_name=action, version="2020-12-01")
 
 
 # --- api: command and envelopes --------------------------------------------------------------
 
 
+class _RecordingStore:
+    """Takes the one insert the create makes, and says it was written."""
+
+    def __init__(self) -> None:
+        self.inserted: list[NewConversation] = []
+
+    def insert(self, new: NewConversation) -> Inserted:
+        self.inserted.append(new)
+        return Inserted()
+
+
 def test_absent_other_user_and_idempotent_id_reach_the_domain_as_none() -> None:
     # Given a group request with OtherUserId 0 and IdempotentId ""
-    parsed = parse_create_request(
+    parsed = parse_request(
+        create_conversation.Request,
         b'{"AppId":10,"OwnerUserId":10001,"OtherUserId":0,"IdempotentId":"",'
-        b'"ConversationCoreInfo":{"ConversationType":2}}'
+        b'"ConversationCoreInfo":{"ConversationType":2}}',
     )
+    store = _RecordingStore()
+    entropy = Entropy(now_ms=lambda: 1764133200000, random_bits=lambda bits: 1)
+    dependencies = Dependencies(store, entropy, MemberLimits(group=200, live_group=10000))  # type: ignore[arg-type]
 
-    # When it becomes a domain command
-    command = to_command(parsed)
+    # When the action runs
+    create_conversation.run(parsed, dependencies)
 
-    # Then both are None, so neither keys the conversation
-    assert (command.other_user_id, command.idempotent_id) == (None, None)
+    # Then neither keys the conversation: no single-chat and no IdempotentId record
+    (new,) = store.inserted
+    assert (new.single_chat, new.idempotency, new.conversation.other) == (None, None, None)
+    assert [member.user for member in new.members] == [UserRef(number=10001)]
 
 
 def test_a_single_chat_success_has_the_contract_shape() -> None:
     # Given a newly created single chat
-    outcome = CreateOutcome(conversation(1, 10002), existed=False)
+    result = create_result(conversation(1, UserRef(number=10002)), existed=False)
 
     # When the success payload is built
-    payload = success_payload("req-1", "cn-north-1", outcome)
+    payload = success_payload(ROUTE, "req-1", "cn-north-1", result)
 
     # Then it is the contract's example: every field present, OtherUserId included
     assert payload == {
         "ResponseMetadata": METADATA,
         "Result": {
             "ConversationShortId": 1234567890123,
+            "ConversationId": "1234567890123",
             "Exist": False,
             "ConversationInfo": {
                 "ConversationShortId": 1234567890123,
+                "ConversationId": "1234567890123",
                 "AppId": 10,
                 "InboxType": 0,
                 "ConversationType": 1,
@@ -404,10 +458,10 @@ def test_a_single_chat_success_has_the_contract_shape() -> None:
 @pytest.mark.parametrize("conversation_type", [2, 100])
 def test_a_group_success_omits_other_user_and_counts_one_member(conversation_type: int) -> None:
     # Given an existing group or live group
-    outcome = CreateOutcome(conversation(conversation_type, None), existed=True)
+    result = create_result(conversation(conversation_type, None), existed=True)
 
     # When the success payload is built
-    payload = success_payload("req-1", "eu-west-1", outcome)
+    payload = success_payload(ROUTE, "req-1", "eu-west-1", result)
 
     # Then every field but OtherUserId is present, with Exist true and one member
     info = payload["Result"]["ConversationInfo"]
@@ -424,7 +478,7 @@ def test_an_error_payload_carries_code_n_only_where_the_table_has_one(code: Erro
     body = describe(ApiError(code, "what went wrong"))
 
     # When the error payload is built
-    payload = error_payload("req-1", "cn-north-1", body)
+    payload = error_payload(ROUTE, "req-1", "cn-north-1", body)
 
     # Then it is the metadata plus Error, with CodeN exactly where the table has one
     expected_error: dict[str, Any] = {"Code": code.name, "Message": "what went wrong"}
@@ -432,3 +486,40 @@ def test_an_error_payload_carries_code_n_only_where_the_table_has_one(code: Erro
     if code_n is not None:
         expected_error["CodeN"] = code_n
     assert payload == {"ResponseMetadata": {**METADATA, "Error": expected_error}}
+
+
+def test_string_users_answer_with_their_str_twins_and_integer_zero() -> None:
+    # Given a single chat between a string user and an integer user
+    owner = UserRef(text="alice#1")
+    chat = Conversation(
+        **{
+            **vars(conversation(1, UserRef(number=10002))),
+            "owner": owner,
+            "creator": owner,
+        }
+    )
+
+    # When its ConversationInfo is answered
+    info = success_payload(ROUTE, "req-1", "cn-north-1", create_result(chat, existed=False))[
+        "Result"
+    ]["ConversationInfo"]
+
+    # Then the string user has integer 0 and the Str twin, the integer user no Str field
+    assert (info["OwnerUserId"], info["OwnerUserIdStr"]) == (0, "alice#1")
+    assert (info["CreatorUserId"], info["CreatorUserIdStr"]) == (0, "alice#1")
+    assert info["OtherUserId"] == 10002
+    assert "OtherUserIdStr" not in info
+
+
+def test_an_error_echoes_the_action_and_version_that_were_asked_for() -> None:
+    # Given a request for an action this service does not have, in another Version
+    asked = request(query={"Action": "NoSuchAction", "Version": "1999-01-01"})
+
+    # When its error payload is built
+    error = api_error(lambda: check_route(asked))
+    payload = error_payload(requested_route(asked), "req-1", "cn-north-1", describe(error))
+
+    # Then the metadata says what was asked, not what exists
+    metadata = payload["ResponseMetadata"]
+    assert (metadata["Action"], metadata["Version"]) == ("NoSuchAction", "1999-01-01")
+    assert metadata["Error"]["Code"] == "InvalidActionOrVersion"

@@ -1,7 +1,9 @@
-"""Body bytes -> validated request: every rule and limit of the contract's section 2.
+"""Body bytes -> validated request: every rule and limit of the contract's section 2, on
+CreateConversation's request (the other actions' requests share the same parser and field types).
 
 Each limit is tried at its boundary (accepted) and just past it (refused). A refusal must carry
-the right vendor code and a message that names the field by its path.
+the right vendor code and a message that names the field by its path: a body that is not a JSON
+object is JsonParsingError, a field missing, mistyped or out of range InvalidParam.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from typing import Any
 
 import pytest
 
+from handler.actions import batch_add_conversation_participant as add
+from handler.actions.create_conversation import Request as CreateConversationRequest
 from handler.errors import ApiError, ErrorCode
-from handler.models import CreateConversationRequest
-from handler.request_parsing import parse_create_request
+from handler.request_parsing import parse_request
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
-MISSING = ErrorCode.MissingParameter
-INVALID = ErrorCode.InvalidParameter
+# A required body field missing is InvalidParam too (MissingParameter is for the query string).
+MISSING = ErrorCode.InvalidParam
+INVALID = ErrorCode.InvalidParam
+NOT_JSON = ErrorCode.JsonParsingError
 
 SINGLE_CHAT: dict[str, Any] = {
     "AppId": 10,
@@ -76,6 +81,10 @@ def body_with_token(base: dict[str, Any], path: str, token: str) -> bytes:
     """A body whose `path` holds the JSON text `token` as written (1e400, NaN, 000000, ...)."""
     text = json.dumps(document_with(base, path, PLACEHOLDER))
     return text.replace(json.dumps(PLACEHOLDER), token).encode()
+
+
+def parse_create_request(body: bytes) -> CreateConversationRequest:
+    return parse_request(CreateConversationRequest, body)
 
 
 def value_at(request: CreateConversationRequest, path: str) -> Any:
@@ -152,6 +161,8 @@ ACCEPTED_AT_THE_LIMITS = [
     at("AppId", INT32_MAX),
     at("OwnerUserId", 1),
     at("OwnerUserId", INT64_MAX),
+    at("OtherUserIdStr", "", SINGLE_CHAT),
+    at("OwnerUserIdStr", ""),
     at("OtherUserId", 1, SINGLE_CHAT),
     at("OtherUserId", INT64_MAX, SINGLE_CHAT),
     at("InboxType", 0),
@@ -198,7 +209,8 @@ def test_a_value_at_its_limit_is_accepted_as_sent(
 
 APP_ID_RANGE = "must be between 1 and 2147483647"
 USER_ID_RANGE = "must be between 1 and 9223372036854775807"
-# 0 is not out of range: it means "absent", and whether absence is allowed depends on the type.
+# 0 is not out of range: it means "absent" (then the `…Str` twin names the user, or nobody is
+# named), and whether absence is allowed depends on the field and the type.
 OTHER_USER_ID_RANGE = "must be between 1 and 9223372036854775807 (0 or null mean absent)"
 INBOX_TYPE_RANGE = "must be between 0 and 2147483647"
 ONE_OF_THE_TYPES = "must be one of 1, 2, 100"
@@ -212,10 +224,13 @@ REFUSED_PAST_THE_LIMITS = [
     past("AppId", 0, APP_ID_RANGE),
     past("AppId", -1, APP_ID_RANGE),
     past("AppId", 2**31, APP_ID_RANGE),
-    past("OwnerUserId", 0, USER_ID_RANGE),
-    past("OwnerUserId", -1, USER_ID_RANGE),
-    past("OwnerUserId", 2**63, USER_ID_RANGE),
-    past("OwnerUserId", 2**64, USER_ID_RANGE),
+    past("OwnerUserId", 0, "is required"),
+    past("OwnerUserId", -1, OTHER_USER_ID_RANGE),
+    past("OwnerUserId", 2**63, OTHER_USER_ID_RANGE),
+    past("OwnerUserId", 2**64, OTHER_USER_ID_RANGE),
+    past("OwnerUserIdStr", "u" * 129, too_long(128)),
+    past("OwnerUserIdStr", "群" * 129, too_long(128)),
+    past("OtherUserIdStr", "u" * 129, too_long(128), base=SINGLE_CHAT),
     past("OtherUserId", -1, OTHER_USER_ID_RANGE, base=SINGLE_CHAT),
     past("OtherUserId", 2**63, OTHER_USER_ID_RANGE, base=SINGLE_CHAT),
     past("OtherUserId", -1, OTHER_USER_ID_RANGE),
@@ -246,7 +261,7 @@ REFUSED_PAST_THE_LIMITS = [
 
 
 @pytest.mark.parametrize(("path", "value", "base", "named", "reason"), REFUSED_PAST_THE_LIMITS)
-def test_a_value_past_its_limit_is_an_invalid_parameter_naming_the_field(
+def test_a_value_past_its_limit_is_an_invalid_param_naming_the_field(
     path: str, value: Any, base: dict[str, Any], named: str, reason: str
 ) -> None:
     # Given a body whose field holds a value just past the contract's limit
@@ -287,7 +302,7 @@ def test_nan_and_infinity_are_not_json(path: str, base: dict[str, Any], token: s
     body = body_with_token(base, path, token)
 
     # When it is parsed, Then it is refused as malformed JSON, naming the constant
-    assert_refused(body, INVALID, "Request body is not valid JSON", f"{token} is not a JSON value")
+    assert_refused(body, NOT_JSON, "Request body is not valid JSON", f"{token} is not a JSON value")
 
 
 @pytest.mark.parametrize(("path", "base"), INTEGER_FIELDS)
@@ -312,7 +327,7 @@ def test_an_integer_too_long_to_read_is_malformed_json() -> None:
     error = refusal(body)
 
     # Then it is refused as malformed JSON, with a short message
-    assert error.code is INVALID
+    assert error.code is NOT_JSON
     assert error.message.startswith("Request body is not valid JSON: ")
     assert len(error.message) < 200
 
@@ -368,7 +383,7 @@ REQUIRED_FIELDS = [
 
 @pytest.mark.parametrize("value", [ABSENT, None], ids=["absent", "null"])
 @pytest.mark.parametrize(("path", "message"), REQUIRED_FIELDS)
-def test_a_required_field_absent_or_null_is_a_missing_parameter(
+def test_a_required_field_absent_or_null_is_an_invalid_param(
     path: str, message: str, value: Any
 ) -> None:
     # Given a body without a required field, or with it set to null
@@ -377,7 +392,7 @@ def test_a_required_field_absent_or_null_is_a_missing_parameter(
     # When it is parsed
     error = refusal(body)
 
-    # Then it is a MissingParameter naming the field
+    # Then it is an InvalidParam naming the field
     assert error.code is MISSING
     assert error.message == message
 
@@ -418,7 +433,7 @@ def test_an_empty_idempotent_id_counts_as_absent() -> None:
 
 
 @pytest.mark.parametrize("value", [ABSENT, None, 0], ids=["absent", "null", "zero"])
-def test_a_single_chat_without_other_user_is_a_missing_parameter(value: Any) -> None:
+def test_a_single_chat_without_other_user_is_an_invalid_param(value: Any) -> None:
     # Given a single chat whose OtherUserId is absent, null or 0 (all mean absent)
     body = body_with(SINGLE_CHAT, "OtherUserId", value)
 
@@ -430,7 +445,7 @@ def test_a_single_chat_without_other_user_is_a_missing_parameter(value: Any) -> 
     assert error.message == "OtherUserId is required for a single chat"
 
 
-def test_a_single_chat_with_oneself_is_an_invalid_parameter() -> None:
+def test_a_single_chat_with_oneself_is_an_invalid_param() -> None:
     # Given a single chat whose OtherUserId is the owner
     body = body_with(SINGLE_CHAT, "OtherUserId", SINGLE_CHAT["OwnerUserId"])
 
@@ -439,7 +454,7 @@ def test_a_single_chat_with_oneself_is_an_invalid_parameter() -> None:
 
     # Then the rule is named
     assert error.code is INVALID
-    assert error.message == "OtherUserId must differ from OwnerUserId"
+    assert error.message == "OtherUserId must name a different user from OwnerUserId"
 
 
 @pytest.mark.parametrize("conversation_type", [2, 100])
@@ -461,7 +476,7 @@ def test_a_group_accepts_other_user_only_as_absent(
 
 @pytest.mark.parametrize("conversation_type", [2, 100])
 @pytest.mark.parametrize("other_user_id", [1, 10002, INT64_MAX])
-def test_a_group_with_another_user_is_an_invalid_parameter(
+def test_a_group_with_another_user_is_an_invalid_param(
     conversation_type: int, other_user_id: int
 ) -> None:
     # Given a group or live group that names an OtherUserId
@@ -499,8 +514,8 @@ def test_a_complete_single_chat_parses_into_every_field() -> None:
     # When it is parsed
     request = parse_create_request(json.dumps(document, ensure_ascii=False).encode())
 
-    # Then every field holds what was sent
-    assert request.model_dump() == document
+    # Then every field holds what was sent, and the unused string twins are empty
+    assert request.model_dump() == {**document, "OwnerUserIdStr": "", "OtherUserIdStr": ""}
 
 
 def test_unknown_fields_are_ignored() -> None:
@@ -558,7 +573,7 @@ def test_field_names_are_case_sensitive(path: str, renamed: str, message: str) -
         ("ConversationCoreInfo.Ext", {"k": "\ud800"}, 'ConversationCoreInfo.Ext["k"]'),
     ],
 )
-def test_a_lone_surrogate_is_an_invalid_parameter(path: str, value: Any, named: str) -> None:
+def test_a_lone_surrogate_is_an_invalid_param(path: str, value: Any, named: str) -> None:
     # Given a string field carrying "\ud800" as a JSON escape (valid JSON, invalid Unicode)
     body = body_with(GROUP_CHAT, path, value)
     assert b"\\ud" in body
@@ -593,7 +608,7 @@ DUPLICATE_KEYS = [
 @pytest.mark.parametrize(
     ("body", "key"), DUPLICATE_KEYS, ids=["top-level", "core", "ext", "unknown-field"]
 )
-def test_a_duplicate_key_is_an_invalid_parameter(body: bytes, key: str) -> None:
+def test_a_duplicate_key_is_an_invalid_param(body: bytes, key: str) -> None:
     # Given a body that repeats a key at any depth (JSON parsers disagree on which one wins)
     # When it is parsed
     error = refusal(body)
@@ -639,15 +654,15 @@ BROKEN_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "message_start"), BROKEN_BODIES)
-def test_a_body_that_is_not_a_json_object_is_an_invalid_parameter(
+def test_a_body_that_is_not_a_json_object_is_a_json_parsing_error(
     body: bytes, message_start: str
 ) -> None:
     # Given a body that is empty, not UTF-8, not JSON, or JSON but not an object
     # When it is parsed
     error = refusal(body)
 
-    # Then it is an InvalidParameter that says what is wrong with the body as a whole
-    assert error.code is INVALID
+    # Then it is a JsonParsingError that says what is wrong with the body as a whole
+    assert error.code is NOT_JSON
     assert error.message.startswith(message_start)
     assert len(error.message) < 200
 
@@ -658,8 +673,10 @@ def test_the_vendor_example_message_points_at_the_leading_zeros() -> None:
     error = refusal(VENDOR_EXAMPLE.encode())
 
     # Then the message says where the JSON broke: line 2, just after the first 0
+    assert error.code is NOT_JSON
     assert error.message == (
         "Request body is not valid JSON: Expecting ',' delimiter at line 2 column 14"
+        " (a JSON number cannot have leading zeros)"
     )
 
 
@@ -674,7 +691,9 @@ def test_the_vendor_example_with_a_valid_app_id_parses() -> None:
     assert request.model_dump() == {
         "AppId": 10,
         "OwnerUserId": 10001,
+        "OwnerUserIdStr": "",
         "OtherUserId": 0,
+        "OtherUserIdStr": "",
         "InboxType": 0,
         "IdempotentId": "",
         "ConversationCoreInfo": {
@@ -705,3 +724,104 @@ def test_whitespace_around_the_object_is_allowed() -> None:
 
     # When it is parsed, Then it is the same request
     assert parse_create_request(body) == parse_create_request(VALID_GROUP_TEXT)
+
+
+STRING_USERS: dict[str, Any] = {
+    "AppId": 10,
+    "OwnerUserIdStr": "alice",
+    "OtherUserIdStr": "bob#1",
+    "ConversationCoreInfo": {"ConversationType": 1},
+}
+
+
+@pytest.mark.parametrize(
+    ("owner", "other"),
+    [
+        ({"OwnerUserIdStr": "alice"}, {"OtherUserIdStr": "bob"}),
+        ({"OwnerUserId": 0, "OwnerUserIdStr": "a" * 128}, {"OtherUserIdStr": "群" * 128}),
+        ({"OwnerUserIdStr": "10001"}, {"OtherUserId": 10001}),  # a mixed pair: two users
+        ({"OwnerUserId": 10001}, {"OtherUserIdStr": "#s"}),
+    ],
+    ids=["strings", "longest", "string-and-integer-10001", "integer-and-string"],
+)
+def test_a_string_user_is_named_by_its_str_twin(
+    owner: dict[str, Any], other: dict[str, Any]
+) -> None:
+    # Given a single chat whose users are named by strings, or one by each kind
+    document = {"AppId": 10, "ConversationCoreInfo": {"ConversationType": 1}, **owner, **other}
+
+    # When it is parsed
+    request = parse_create_request(json.dumps(document).encode())
+
+    # Then each user is the one its pair names: the integer if non-zero, else the string
+    def named(fields: dict[str, Any]) -> tuple[int, str]:
+        (value, *_) = [v for v in fields.values() if v]
+        return (value, "") if isinstance(value, int) else (0, value)
+
+    owner_user, other_user = request.required_user("OwnerUserId"), request.user("OtherUserId")
+    assert (owner_user.number, owner_user.text) == named(owner)
+    assert other_user is not None
+    assert (other_user.number, other_user.text) == named(other)
+
+
+@pytest.mark.parametrize("field", ["OwnerUserId", "OtherUserId"])
+def test_an_integer_and_a_string_for_one_user_is_an_invalid_param(field: str) -> None:
+    # Given a body that names one user twice: by a non-zero integer and a non-empty string
+    document = {**STRING_USERS, "OwnerUserId": 0, field: 10001, f"{field}Str": "alice"}
+    if field == "OtherUserId":
+        document["OwnerUserIdStr"] = "carol"
+
+    # When it is parsed
+    error = refusal(json.dumps(document).encode())
+
+    # Then the rule is named
+    assert error.code is INVALID
+    assert error.message == f"{field} and {field}Str name one user: give only one"
+
+
+def test_owner_named_by_neither_twin_is_required() -> None:
+    # Given a group whose owner is 0 and ""
+    document = {**GROUP_CHAT, "OwnerUserId": 0, "OwnerUserIdStr": ""}
+
+    # When it is parsed, Then the owner is missing
+    error = refusal(json.dumps(document).encode())
+    assert error.code is INVALID
+    assert error.message == "OwnerUserId is required"
+
+
+def test_the_same_string_user_twice_is_not_a_single_chat() -> None:
+    # Given a single chat of a string user with themselves
+    document = {**STRING_USERS, "OtherUserIdStr": "alice"}
+
+    # When it is parsed, Then it is refused like an integer user with themselves
+    error = refusal(json.dumps(document).encode())
+    assert error.code is INVALID
+    assert error.message == "OtherUserId must name a different user from OwnerUserId"
+
+
+@pytest.mark.parametrize("text", [r"a\u0000b", r"tab\there", r"\u007f", r"line\nbreak"])
+def test_a_string_user_with_a_control_character_is_an_invalid_param(text: str) -> None:
+    # Given a string user carrying a control character (as a JSON escape)
+    body = body_with_token(STRING_USERS, "OwnerUserIdStr", f'"{text}"')
+
+    # When it is parsed, Then the field is named
+    error = refusal(body)
+    assert error.code is INVALID
+    assert error.message.startswith("OwnerUserIdStr ")
+
+
+def test_a_field_inside_a_list_is_named_by_its_index_path() -> None:
+    # Given a participant batch whose fourth entry has an out-of-range user
+    infos: list[dict[str, Any]] = [{"ParticipantUserId": 10 + n} for n in range(3)]
+    infos.append({"ParticipantUserId": 0})
+    body = {"AppId": 10, "ConversationShortId": 1, "Operator": 1, "ParticipantInfos": infos}
+
+    # When it is parsed
+    with pytest.raises(ApiError) as caught:
+        parse_request(add.Request, json.dumps(body).encode())
+
+    # Then the message names the entry as Field[3].Sub
+    assert caught.value.code is INVALID
+    assert caught.value.message == (
+        "ParticipantInfos[3].ParticipantUserId must be between 1 and 9223372036854775807"
+    )
