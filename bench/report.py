@@ -56,7 +56,7 @@ def evaluate_targets(
             cold_ratio <= MAX_COLD_START_RATIO,
         )
     )
-    size = results["package"]
+    size = results.get("package", {})
     if not size.get("skipped") and "after" in size:
         zipped = size["after"]["zipped_mb"]
         targets.append(
