@@ -13,13 +13,14 @@ PORT ?= 3000
 # The Lambda runtime's Python, where this machine has it (pyenv); PY= names any other.
 PY313 ?= /root/.pyenv/versions/3.13.0/bin/python3
 
-.PHONY: help venv system-deps serve invoke test lint typecheck bench load test-python test-py313 clean
+.PHONY: help venv system-deps serve invoke test lint typecheck bench bench-package load test-python test-py313 clean
 
 help:
 	@echo "make serve                 run the API at http://127.0.0.1:$(PORT) (embedded DynamoDB)"
 	@echo "make invoke EVENT=events/x.json   run the handler on one API Gateway event"
 	@echo "make test                  lint, type-check and run the whole test suite"
 	@echo "make bench                 benchmark every action on this machine (bench/results.json, .png)"
+	@echo "make bench-package         only the artifact's section: size, unzip and import, before/after"
 	@echo "make load                  64 keep-alive clients against the runner, 1/2/4 workers (bench/load*)"
 	@echo "make test-python PY=python3.x  the test suite on another interpreter (own venv, same lock)"
 	@echo "make test-py313            the test suite on Python 3.13, the Lambda runtime's version"
@@ -124,6 +125,10 @@ sam-build: $(SAM_STAMP)
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--iterations 50 --no-package".
 bench: system-deps venv $(BUILD_PIP_STAMP)
 	$(VENV_PY) -m bench.run $(BENCH_ARGS)
+
+# The package section alone, merged into bench/results.json; no DynamoDB Local needed.
+bench-package: venv $(BUILD_PIP_STAMP)
+	$(VENV_PY) -m bench.run --package-only $(BENCH_ARGS)
 
 # The runner under load on DynamoDB Local: LOAD_ARGS="--clients 64 --seconds 20 --workers 1 2 4".
 load: system-deps venv

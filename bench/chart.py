@@ -23,7 +23,7 @@ LABELS = [scenario.label for scenario in SCENARIOS]
 
 
 def draw(results: dict[str, Any], destination: Path) -> None:
-    figure, axes = plt.subplots(2, 4, figsize=(28, 14))
+    figure, axes = plt.subplots(2, 5, figsize=(35, 14))
     meta = results["meta"]
     passed = sum(target["passed"] for target in results["targets"])
     figure.suptitle(
@@ -43,6 +43,8 @@ def draw(results: dict[str, Any], destination: Path) -> None:
     _cold_start(axes[1][1], results["cold_start"])
     _action_imports(axes[1][2], results["cold_start"]["action_imports"])
     _copies_and_targets(axes[1][3], results)
+    _package(axes[0][4], results["package"])
+    axes[1][4].set_axis_off()
     figure.tight_layout(rect=(0, 0, 1, 0.94))
     figure.savefig(destination, dpi=80)
     plt.close(figure)
@@ -186,3 +188,34 @@ def _copies_and_targets(ax: Axes, results: dict[str, Any]) -> None:
     ax.text(0.0, 1.0, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=9,
             family="monospace", color=FAIL if failed else PASS)  # fmt: skip
     ax.set_title("Copies vs references; missed targets (docs/benchmark.md)")
+
+
+def _package(ax: Axes, size: dict[str, Any]) -> None:
+    if size.get("skipped"):
+        ax.text(0.5, 0.5, "package size skipped (--no-package)", ha="center", va="center")
+        ax.set_axis_off()
+        return
+    packages = list(size["largest_unzipped_mb"].items())[::-1]
+    bars = ax.barh([name for name, _ in packages], [mb for _, mb in packages], color="#6a1b9a")
+    ax.bar_label(bars, fmt="%.1f", fontsize=8, padding=2)
+    title = (
+        f"Artifact, {size['runtime']} {size['architecture']}\n"
+        f"{size['zipped_mb']:.1f} MB zipped, {size['unzipped_mb']:.1f} MB unzipped"
+    )
+    if "before" in size:
+        before = size["before"]
+        title += f" (before: {before['zipped_mb']:.1f} / {before['unzipped_mb']:.1f})"
+        ax.text(
+            0.98,
+            0.04,
+            f"unzip {before['unzip_ms']:.0f} -> {size['after']['unzip_ms']:.0f} ms\n"
+            f"import handler {before['handler_import_ms']:.0f} -> "
+            f"{size['after']['handler_import_ms']:.0f} ms\n"
+            f"handler / floor, same artifact: {size['ratio_p50']:.2f}",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_title(title)
+    ax.set_xlabel("MB unzipped, largest packages after the rule (docs/artifact.md)")

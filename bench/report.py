@@ -9,6 +9,8 @@ from bench.workload import SCENARIOS, Scenario
 
 MAX_LATENCY_RATIO = 1.25
 MAX_COLD_START_RATIO = 1.5
+MAX_ZIPPED_MB = 8.0
+MAX_ARTIFACT_COLD_START_RATIO = 1.2
 CONTRACT, TIMING = "contract", "timing"
 
 
@@ -54,6 +56,21 @@ def evaluate_targets(
             cold_ratio <= MAX_COLD_START_RATIO,
         )
     )
+    size = results.get("package", {})
+    if not size.get("skipped") and "after" in size:
+        zipped = size["after"]["zipped_mb"]
+        targets.append(
+            _target("artifact zipped MB", zipped, f"<= {MAX_ZIPPED_MB}", zipped <= MAX_ZIPPED_MB)
+        )
+        ratio = size["ratio_p50"]
+        targets.append(
+            _target(
+                "cold start from the artifact",
+                ratio,
+                f"handler import p50 <= {MAX_ARTIFACT_COLD_START_RATIO} x floor p50, same artifact",
+                ratio <= MAX_ARTIFACT_COLD_START_RATIO,
+            )
+        )
     return targets
 
 
@@ -205,4 +222,13 @@ def _print_package(size: dict[str, Any]) -> None:
         "  largest (MB unzipped): "
         + ", ".join(f"{k} {v}" for k, v in size["largest_unzipped_mb"].items())
     )
+    if "before" in size:
+        for name in ("before", "after"):
+            entry = size[name]
+            print(
+                f"  {name}: {entry['zipped_mb']} MB zipped, {entry['unzipped_mb']} MB unzipped, "
+                f"{entry['files']} files; unzip {entry['unzip_ms']} ms; import handler "
+                f"{entry['handler_import_ms']} ms, floor {entry['floor_import_ms']} ms"
+            )
+        print(f"  ({size['timed_with']})")
     print()

@@ -3,7 +3,7 @@ stdout, bench/results.json and bench/results.png. Exits 1 when a call makes more
 requests than the contract allows; a missed timing target is printed as FAIL.
 
     python -m bench.run [--iterations N] [--warmup N] [--cold-runs N] [--import-runs N]
-                        [--copy-iterations N] [--no-package]
+                        [--copy-iterations N] [--no-package] [--package-only]
                         [--endpoint http://127.0.0.1:PORT] [--out DIR]
 
 Everything DynamoDB answers comes from Amazon DynamoDB Local on loopback, started here unless
@@ -47,6 +47,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--copy-iterations", type=int, default=40, help="timed writes per side, copies vs refs"
     )
     parser.add_argument("--no-package", action="store_true", help="skip building the artifact")
+    parser.add_argument(
+        "--package-only",
+        action="store_true",
+        help="only the package section, merged into --out's results.json (make bench-package)",
+    )
     parser.add_argument("--endpoint", help="a DynamoDB Local already running on loopback")
     parser.add_argument("--out", type=Path, default=REPO / "bench", help="where results go")
     args = parser.parse_args(argv)
@@ -71,6 +76,8 @@ def dynamodb_endpoint(endpoint: str | None) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.package_only:
+        return _package_only(args)
     results: dict[str, Any] = {"meta": _meta(args)}
     with dynamodb_endpoint(args.endpoint) as endpoint:
         warm = WarmBench(endpoint)
@@ -92,9 +99,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_package:
         results["package"] = {"skipped": True}
     else:
-        _progress("package size: building the arm64 artifact")
-        results["package"] = package.measure()
+        _progress("package: the artifact before and after, its size, unzip and import times")
+        results["package"] = package.measure(max(args.cold_runs, package.DEFAULT_RUNS))
     results["meta"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
+    return _write(results, args)
+
+
+def _package_only(args: argparse.Namespace) -> int:
+    """The package section alone, into the results of the last full run (which must exist)."""
+    results = json.loads((args.out / "results.json").read_text())
+    _progress("package: the artifact before and after, its size, unzip and import times")
+    results["package"] = package.measure(max(args.cold_runs, package.DEFAULT_RUNS))
+    results["meta"]["package_measured"] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    return _write(results, args)
+
+
+def _write(results: dict[str, Any], args: argparse.Namespace) -> int:
     results["targets"] = evaluate_targets(results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
