@@ -42,6 +42,16 @@ def short_ids(infos: list[dict[str, Any]]) -> list[int]:
     return [info["ConversationShortId"] for info in infos]
 
 
+def by_id(info: dict[str, Any]) -> int:
+    return int(info["ConversationShortId"])
+
+
+def newest_first(ids: list[int]) -> list[int]:
+    """The contract's order of DataType 0: by ConversationShortId, largest first. (Ids grow with
+    creation time, but two creates in one millisecond may draw them in either order.)"""
+    return sorted(ids, reverse=True)
+
+
 def test_batch_get_answers_in_request_order_once_each_leaving_out_the_unreadable(
     service: Service,
 ) -> None:
@@ -165,7 +175,8 @@ def test_every_member_of_a_group_and_of_a_single_chat_sees_it(service: Service) 
     # Then each sees what they are a member of, as BatchGetConversations answers it
     group_now = batch_get(service, [group["ConversationShortId"]]).result
     response = user_conversations(service, OWNER)
-    assert response.result["ConversationInfos"] == [single, *group_now["ConversationCoreInfos"]]
+    both = [single, *group_now["ConversationCoreInfos"]]
+    assert response.result["ConversationInfos"] == sorted(both, key=by_id, reverse=True)
     assert listed(service, MEMBER) == [group["ConversationShortId"]]
     assert listed(service, 10002) == [single["ConversationShortId"]]
     assert listed(service, 30003) == []
@@ -181,13 +192,12 @@ def test_data_types_order_and_filter(service: Service) -> None:
     add_members(service, live_joined, [OWNER])
     live_owned_too = create_group(service, conversation_type=100)["ConversationShortId"]
     created = [group, live_owned, single, live_joined, live_owned_too]
-    assert created == sorted(created)
     # When OWNER lists with each DataType
     # Then 0 is newest first, 1 oldest first, 2 only the live groups OWNER owns, newest first
-    assert listed(service, DataType=0) == created[::-1]
-    assert listed(service) == created[::-1]
-    assert listed(service, DataType=1) == created
-    assert listed(service, DataType=2) == [live_owned_too, live_owned]
+    assert listed(service, DataType=0) == newest_first(created)
+    assert listed(service) == newest_first(created)
+    assert listed(service, DataType=1) == sorted(created)
+    assert listed(service, DataType=2) == newest_first([live_owned_too, live_owned])
 
 
 def test_data_type_2_follows_an_owner_transfer(service: Service) -> None:
@@ -231,7 +241,7 @@ def test_cursor_0_and_1_both_start_at_the_first_page(service: Service, cursor: i
     created = [create_group(service)["ConversationShortId"] for _ in range(3)]
     response = user_conversations(service, Limit=2, Cursor=cursor)
     # Then it holds the two newest, and more follow
-    assert short_ids(response.result["ConversationInfos"]) == created[:0:-1]
+    assert short_ids(response.result["ConversationInfos"]) == newest_first(created)[:2]
     assert response.result["HasMore"] is True
 
 
@@ -284,12 +294,12 @@ def test_string_users_list_by_participant_user_id_str(service: Service) -> None:
     mixed = create_single(service, OWNER, "alice")
     # When "alice", "10001" and integer 10001 list their conversations
     # Then "alice" sees all three; "10001" only its single chat; integer 10001 only its own
-    assert listed(service, "alice") == short_ids([mixed, single, group])
+    assert listed(service, "alice") == newest_first(short_ids([mixed, single, group]))
     assert listed(service, "10001") == [single["ConversationShortId"]]
     assert listed(service, OWNER) == [mixed["ConversationShortId"]]
     alice_infos = user_conversations(service, "alice").result["ConversationInfos"]
-    assert alice_infos[-1]["OwnerUserId"] == 0
-    assert alice_infos[-1]["OwnerUserIdStr"] == "alice"
+    (alice_group,) = [info for info in alice_infos if info == group]
+    assert (alice_group["OwnerUserId"], alice_group["OwnerUserIdStr"]) == (0, "alice")
 
 
 def test_dissolved_conversations_and_removed_memberships_are_never_listed(
@@ -304,7 +314,7 @@ def test_dissolved_conversations_and_removed_memberships_are_never_listed(
     assert remove_members(service, left, [MEMBER])["FailedUserIds"] == []
     # When both list, page by page with Limit 1 too
     # Then neither sees the dissolved group; MEMBER does not see the one it left
-    assert listed(service, OWNER) == [left, kept]
+    assert listed(service, OWNER) == newest_first([left, kept])
     assert listed(service, MEMBER) == [kept]
     for data_type in (0, 1):
         pages = every_page(service, MEMBER, 1, data_type)
@@ -322,7 +332,7 @@ def test_listing_is_scoped_to_inbox_type_and_app(service: Service) -> None:
     # When OWNER lists each inbox of this AppId
     # Then each answer holds only that inbox's conversations
     assert listed(service) == [inbox0]
-    assert listed(service, InboxType=1) == [single1, inbox1]
+    assert listed(service, InboxType=1) == newest_first([single1, inbox1])
     assert listed(service, InboxType=2) == []
 
 
