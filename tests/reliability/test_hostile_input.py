@@ -47,7 +47,7 @@ from tests.support.members import ERRORS, PARTICIPANT_FIELDS, SCANNED_FIELDS
 METADATA_FIELDS = {"RequestId", "Action", "Version", "Service", "Region"}
 MAX_BODY = 64 * 1024
 VERSION = "2020-12-01"
-STORED_BEFORE_RESET = 50
+STORED_BEFORE_RESET = 25
 ACTIONS = action_names()
 MODULES = {action: find_action_module(action) for action in ACTIONS}
 WRITES = {"TransactWriteItems", "UpdateItem", "PutItem", "DeleteItem", "BatchWriteItem"}
@@ -218,14 +218,24 @@ MAX_ITEMS = 6
 def from_schema(
     schema: dict[str, Any], defs: dict[str, Any], name: str | None = None
 ) -> st.SearchStrategy[Any]:
-    """Values a JSON Schema (as pydantic writes one) allows; named fields also from the seeds."""
-    generated = _from_schema(schema, defs)
-    seeded = SEEDED_VALUES.get(name or "")
-    if seeded is not None:
-        if schema.get("type") == "array" and name == "ConversationShortId":
-            seeded = st.lists(st.sampled_from(SEEDED_IDS), min_size=1, max_size=4)
-        return seeded | generated
-    return generated
+    """Values a JSON Schema (as pydantic writes one) allows; named fields also from the seeds.
+
+    Built once per schema node (the schemas are cached, so their ids are stable): a strategy
+    built anew on every draw costs Hypothesis more than the draw.
+    """
+    key = (id(schema), name)
+    if key not in _BUILT:
+        strategy = _from_schema(schema, defs)
+        seeded = SEEDED_VALUES.get(name or "")
+        if seeded is not None:
+            if schema.get("type") == "array" and name == "ConversationShortId":
+                seeded = st.lists(st.sampled_from(SEEDED_IDS), min_size=1, max_size=4)
+            strategy = seeded | strategy
+        _BUILT[key] = strategy
+    return _BUILT[key]
+
+
+_BUILT: dict[tuple[int, str | None], st.SearchStrategy[Any]] = {}
 
 
 def _from_schema(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -297,12 +307,20 @@ def _objects(draw: st.DrawFn, schema: dict[str, Any], defs: dict[str, Any]) -> d
         if twin is not None:
             side = "text" if name.endswith("Str") else "number"
             if twin in ("both", side):
-                clean = USER_NAMES[side]
-                generic = from_schema(field_schema, defs, name)
-                value[name] = draw(st.one_of([clean] * 4 + [generic]))
+                value[name] = draw(_user_values(field_schema, defs, name, side))
         elif name in required or draw(st.booleans()):
             value[name] = draw(from_schema(field_schema, defs, name))
     return value
+
+
+def _user_values(
+    schema: dict[str, Any], defs: dict[str, Any], name: str, side: str
+) -> st.SearchStrategy[Any]:
+    """A user field: 4 in 5 a clean user name, else anything its schema allows."""
+    key = (id(schema), f"user:{name}")
+    if key not in _BUILT:
+        _BUILT[key] = st.one_of([USER_NAMES[side]] * 4 + [from_schema(schema, defs, name)])
+    return _BUILT[key]
 
 
 USER_NAMES = {
@@ -567,12 +585,21 @@ def _no_constants(name: str) -> Any:
 # --- tests -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def moto_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+@pytest.fixture(scope="module")
+def moto_client() -> Iterator[Any]:
+    """One moto for the module's tests (starting it costs more than a test's table does)."""
     with mock_aws():
-        service = new_service(make_client(), monkeypatch)
-        seed(service)
-        yield service
+        yield make_client()
+
+
+@pytest.fixture
+def moto_service(moto_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    """A fresh, seeded table for each test, so that each test's run repeats exactly; dropped
+    afterwards, since moto copies every table it holds on each transaction."""
+    service = new_service(moto_client, monkeypatch)
+    seed(service)
+    yield service
+    moto_client.delete_table(TableName=service.table_name)
 
 
 Sender = Callable[[dict[str, Any]], tuple[str, int, str]]
