@@ -34,10 +34,10 @@ class Settings(BaseModel):
     # One call: 2 attempts x (0.25 s connect + 1 s read) + botocore's throttling backoff between
     # them (at most 1 s; the clients drop x-amz-retry-after, see aws_clients.py) = 3.5 s.
     # One request makes at most: the secret fetch, the rate limiter's UpdateItem, write attempts
-    # until the 2 s budget (redraws of a taken id included), one last write and its two fallback
-    # GetItems = 2 s + 5 x 3.5 s = 19.5 s, under the template's 22 s Lambda timeout, itself under
-    # API Gateway's 30 s.
-    # Three attempts would not fit: their throttling backoff alone is 3 s per call, 15 s in all.
+    # until the 2 s budget (redraws of a taken id included), one last write, its two fallback
+    # GetItems and an `Exist: true` answer's read of the conversation = 2 s + 6 x 3.5 s = 23 s,
+    # under the template's 25 s Lambda timeout, itself under API Gateway's 30 s.
+    # Three attempts would not fit: their throttling backoff alone is 3 s per call, 18 s in all.
     dynamodb_connect_timeout: float = Field(alias="DYNAMODB_CONNECT_TIMEOUT", default=0.25, gt=0)
     dynamodb_read_timeout: float = Field(alias="DYNAMODB_READ_TIMEOUT", default=1.0, gt=0)
     dynamodb_max_attempts: int = Field(alias="DYNAMODB_MAX_ATTEMPTS", default=2, ge=1, le=10)
