@@ -643,6 +643,11 @@ def _dynamodb_grants_used_by_store(*, reaper: bool) -> set[tuple[str, str]]:
                     for key in node.keys
                     if isinstance(key, ast.Constant) and key.value in TRANSACT_ENTRY_ACTIONS
                 }
+    # TransactGetItems is authorized as a GetItem of each item it reads.
+    read_transaction = ("dynamodb:TransactGetItems", _resource_key(TABLE_ARN))
+    if read_transaction in grants:
+        grants.remove(read_transaction)
+        grants.add(("dynamodb:GetItem", _resource_key(TABLE_ARN)))
     transaction = ("dynamodb:TransactWriteItems", _resource_key(TABLE_ARN))
     if transaction in grants:
         # The transaction needs no action of its own, only each of its entries'.
