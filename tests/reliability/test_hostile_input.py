@@ -73,7 +73,7 @@ settings.register_profile(
 PROFILE = settings.get_profile("reliability")
 # Examples per test; together at least 10,000 events per run (the mutated test runs per action).
 EXAMPLES = {"json": 2500, "mutated": 300, "bytes": 2000, "routes": 2500}
-EVENTS_PER_EXAMPLE = 8
+EVENTS_PER_EXAMPLE = 16
 EVENTS_PER_RUN = EXAMPLES["json"] + EXAMPLES["bytes"] + EXAMPLES["routes"]
 EVENTS_PER_RUN += EXAMPLES["mutated"] * len(ACTIONS)
 
