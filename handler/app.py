@@ -38,9 +38,9 @@ from handler.rate_limit import RateLimiter, RateLimitPolicy
 from handler.request_parsing import parse_request
 from handler.settings import load_settings
 from handler.store import (
-    ClientSettings,
     DynamoDBConversationStore,
     DynamoDBRateCounter,
+    client_settings_for,
     create_client,
     report_retries,
 )
@@ -48,13 +48,7 @@ from handler.telemetry import Telemetry
 
 settings = load_settings()
 telemetry = Telemetry(settings)
-client_settings = ClientSettings(
-    region=settings.aws_region,
-    endpoint_url=settings.dynamodb_endpoint_url,
-    connect_timeout=settings.dynamodb_connect_timeout,
-    read_timeout=settings.dynamodb_read_timeout,
-    max_attempts=settings.dynamodb_max_attempts,
-)
+client_settings = client_settings_for(settings)
 dynamodb = create_client(client_settings)
 report_retries(dynamodb, telemetry.dynamodb_retry)
 store = DynamoDBConversationStore(

@@ -13,7 +13,7 @@ import json
 import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Protocol, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -30,7 +30,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from handler.domain.ids import ID_MAX
-from handler.domain.model import Conversation, Member
+from handler.domain.model import ROLE_MEMBER, ROLES, Conversation, Member
 from handler.domain.users import UserRef
 
 _SCHEMA_ANNOTATIONS = {"default", "description", "title"}
@@ -140,7 +140,6 @@ InboxTypeInt = Annotated[StrictInt, _Between(0, INT32_MAX)]
 ConversationTypeInt = Annotated[StrictInt, _OneOf(CONVERSATION_TYPES)]
 ShortIdInt = Annotated[StrictInt, _Between(1, ID_MAX)]
 CursorInt = Annotated[StrictInt, _Between(-INT64_MAX - 1, INT64_MAX)]
-RoleInt = Annotated[StrictInt, _Between(-INT64_MAX - 1, INT64_MAX)]
 Int32AtLeastZero = Annotated[StrictInt, _Between(0, INT32_MAX)]
 Int64AtLeastZero = Annotated[StrictInt, _Between(0, INT64_MAX)]
 ExtKey = Annotated[StrictStr, Field(min_length=1, max_length=64)]
@@ -169,16 +168,25 @@ def user_of(number: int, text: str, field: str, *, required: bool = True) -> Use
     return None
 
 
-def unique_users(users: list[int], field: str) -> list[int]:
-    seen: set[int] = set()
+class _NamesAParticipant(Protocol):
+    @property
+    def ParticipantUserId(self) -> int: ...
+
+
+ItemT = TypeVar("ItemT", bound=_NamesAParticipant)
+
+
+def unique_users(users: list[int], *, field: str = "") -> list[int]:
+    """Refuse a user named twice; the message continues the list's path to the repeat."""
+    first_at: dict[int, int] = {}
     for index, user in enumerate(users):
-        if user in seen:
+        if user in first_at:
             raise PydanticCustomError(
                 "rule_broken",
-                "{field}[{index}] repeats user {user}",
-                {"field": field, "index": index, "user": user},
+                "[{index}]{field} repeats user {user} (first at [{first}])",
+                {"index": index, "field": field, "user": user, "first": first_at[user]},
             )
-        seen.add(user)
+        first_at[user] = index
     return users
 
 
@@ -230,6 +238,42 @@ class VendorModel(BaseModel):
                 }
                 properties[name] = {"anyOf": [field_schema, {"type": "null"}], **annotations}
         return json_schema
+
+
+# --- what the participant batch writes share --------------------------------------------------
+
+
+def _vendor_role(value: int) -> int:
+    """0 member, 1 owner, 2 manager; any other integer means 0, as the vendor does."""
+    return value if value in ROLES else ROLE_MEMBER
+
+
+RoleInt = Annotated[StrictInt, _Between(-INT64_MAX - 1, INT64_MAX), AfterValidator(_vendor_role)]
+
+
+class ParticipantItem(VendorModel):
+    """A member as BatchAdd and BatchModify name it; absent fields are left as they are."""
+
+    ParticipantUserId: UserIdInt
+    Role: RoleInt | None = Field(
+        default=None, description="0 member, 1 owner, 2 manager; any other integer means 0."
+    )
+    NickName: NameText | None = None
+    Level: Int32AtLeastZero | None = None
+    Ext: MemberExt | None = None
+
+
+class ParticipantBatch(VendorModel):
+    """The conversation and operator a participant batch write names."""
+
+    AppId: AppIdInt
+    ConversationShortId: ShortIdInt
+    Operator: UserIdInt = Field(description="Stored as who added members; never checked.")
+
+
+def each_user_once(items: list[ItemT]) -> list[ItemT]:
+    unique_users([item.ParticipantUserId for item in items], field=".ParticipantUserId")
+    return items
 
 
 # --- the objects answers carry ------------------------------------------------------------------

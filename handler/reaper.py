@@ -11,21 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from handler.settings import load_settings
-from handler.store import ClientSettings, DynamoDBConversationStore, create_client
+from handler.store import DynamoDBConversationStore, client_settings_for, create_client
 from handler.telemetry import Telemetry
 
 settings = load_settings()
 telemetry = Telemetry(settings)
 store = DynamoDBConversationStore(
-    client=create_client(
-        ClientSettings(
-            region=settings.aws_region,
-            endpoint_url=settings.dynamodb_endpoint_url,
-            connect_timeout=settings.dynamodb_connect_timeout,
-            read_timeout=settings.dynamodb_read_timeout,
-            max_attempts=settings.dynamodb_max_attempts,
-        )
-    ),
+    client=create_client(client_settings_for(settings)),
     table_name=settings.table_name,
     write_budget_seconds=settings.write_budget_seconds,
 )

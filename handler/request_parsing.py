@@ -100,7 +100,9 @@ def _api_error(detail: ErrorDetails, id_batches: frozenset[str]) -> ApiError:
     if template is not None:
         message = template.format(path=path, **detail.get("ctx", {}))
     else:
-        message = f"{path} {detail['msg']}" if path else detail["msg"]
+        # A message that starts at an index continues the path: `Items[3].Id repeats ...`.
+        separator = "" if detail["msg"].startswith("[") else " "
+        message = f"{path}{separator}{detail['msg']}" if path else detail["msg"]
     if len(loc) == 2 and loc[0] in id_batches and isinstance(loc[1], int):
         return ApiError(
             ErrorCode.ConversationShortIdsHasInvalidElem,

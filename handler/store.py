@@ -79,12 +79,15 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
+    from handler.settings import Settings
+
 __all__ = [
     "TTL_ATTRIBUTE",
     "ClientSettings",
     "ConflictRetry",
     "DynamoDBConversationStore",
     "DynamoDBRateCounter",
+    "client_settings_for",
     "create_client",
     "rate_counter_key",
     "report_retries",
@@ -129,6 +132,17 @@ class ConflictRetry:
     max_attempts: int = 8
     base_delay: float = 0.01
     max_delay: float = 0.25
+
+
+def client_settings_for(settings: Settings) -> ClientSettings:
+    """The time bounds every AWS call of the function gets, from its validated settings."""
+    return ClientSettings(
+        region=settings.aws_region,
+        endpoint_url=settings.dynamodb_endpoint_url,
+        connect_timeout=settings.dynamodb_connect_timeout,
+        read_timeout=settings.dynamodb_read_timeout,
+        max_attempts=settings.dynamodb_max_attempts,
+    )
 
 
 def create_client(settings: ClientSettings) -> DynamoDBClient:

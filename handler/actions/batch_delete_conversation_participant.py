@@ -9,20 +9,17 @@ from pydantic import AfterValidator, BaseModel, Field
 from handler.actions import Dependencies, RateLimitClass
 from handler.domain.members import RemoveCommand, remove_participants
 from handler.domain.users import integer_user
-from handler.models import AppIdInt, ShortIdInt, UserIdInt, VendorModel, unique_users
+from handler.models import ParticipantBatch, UserIdInt, unique_users
 
 ACTION = "BatchDeleteConversationParticipant"
 RATE_LIMIT: RateLimitClass = "write"
 
 
-class Request(VendorModel):
-    AppId: AppIdInt
-    ConversationShortId: ShortIdInt
-    Operator: UserIdInt = Field(description="Stored nowhere; not checked, as the vendor does.")
+class Request(ParticipantBatch):
     ParticipantUserIds: Annotated[
         list[UserIdInt],
         Field(min_length=1, max_length=50),
-        AfterValidator(lambda users: unique_users(users, "ParticipantUserIds")),
+        AfterValidator(unique_users),
     ]
 
 

@@ -253,7 +253,7 @@ def get_participants(
         found = [members[user] for user in wanted if user in members]
         if not _agree_on_the_owner(conversation, found):
             return STALE
-        return [member.seen_with_owner(conversation.owner) for member in found]
+        return [_as_shown(member, conversation) for member in found]
 
     return _read_until_consistent(store, attempt)
 
@@ -298,7 +298,7 @@ def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:
         )
         if not _agree_on_the_owner(conversation, members):
             return STALE
-        shown = [member.seen_with_owner(conversation.owner) for member in members]
+        shown = [_as_shown(member, conversation) for member in members]
         if not has_more or not members:
             return Page(shown, has_more=False, next_cursor=END_CURSOR)
         last = members[-1].join_number
