@@ -623,7 +623,14 @@ def send(moto_service: Service) -> Iterator[Sender]:
         return outcome
 
     yield sender
-    print(f"\n{sum(outcomes.values())} events: {dict(outcomes.most_common())}")
+    codes: Counter[str] = Counter()
+    successes: Counter[str] = Counter()
+    for (action, _, code), count in outcomes.items():
+        codes[code] += count
+        if code == "Result":
+            successes[action] += count
+    print(f"\n{sum(outcomes.values())} events: {dict(codes.most_common())}")
+    print(f"succeeded: {dict(successes.most_common())}")
 
 
 def recreate_table(service: Service) -> None:
