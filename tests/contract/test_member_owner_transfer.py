@@ -7,11 +7,17 @@ from typing import Any
 
 import pytest
 
-from tests.support.actions import APP_ID, OWNER, calls_made, create_group, create_single
+from tests.support.actions import (
+    APP_ID,
+    OWNER,
+    assert_error,
+    calls_made,
+    create_group,
+    create_single,
+)
 from tests.support.backends import Service
 from tests.support.members import (
     add,
-    assert_error,
     conversation,
     delete,
     infos,

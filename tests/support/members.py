@@ -30,33 +30,8 @@ PARTICIPANT_FIELDS = {
 # ScanConversationParticipantList's items also carry Marks (and the …Str twins where they apply).
 SCANNED_FIELDS = PARTICIPANT_FIELDS | {"Marks"}
 INT32_MAX = 2**31 - 1
-# README section 5's service-level codes of the twelve-action contract (no CodeN), merged over
-# tests/support/contract.py's table, which was written for CreateConversation alone.
-SERVICE_ERRORS: dict[str, tuple[int, int | None]] = {
-    "JsonParsingError": (400, None),
-    "InvalidParam": (400, None),
-    "ConversationNotFound": (404, None),
-    "ConversationShortIdsHasInvalidElem": (400, None),
-    "SingleConversationNotSupport": (400, None),
-    "LiveConversationNotSupport": (400, None),
-    "OnlyOwnerCanOperator": (403, None),
-    "OwnerShouldBeEqual": (400, None),
-    "ParticipantNotInConversation": (400, None),
-    "ConversationParticipantsMoreThanLimit": (400, None),
-}
-ERRORS = {
-    code: row for code, row in CONTRACT_ERRORS.items() if code != "InvalidParameter"
-} | SERVICE_ERRORS
-
-
-def assert_error(response: Response, code: str) -> None:
-    """The response is the contract's error `code`: HTTP status, Code, CodeN as the table says."""
-    status, code_n = ERRORS[code]
-    error = response.payload["ResponseMetadata"]["Error"]
-    assert (response.status, error["Code"]) == (status, code), response.payload
-    assert error.get("CodeN") == code_n, error
-    assert set(response.payload) == {"ResponseMetadata"}
-    assert isinstance(error["Message"], str) and error["Message"]
+# README section 5's table, every code with its HTTP status and CodeN.
+ERRORS = CONTRACT_ERRORS
 
 
 def infos(*users: int, **fields: Any) -> list[dict[str, Any]]:
