@@ -68,6 +68,7 @@ from handler.table import (
     member_key,
     owns_live_group,
     rate_counter_key,
+    short_id_claim_key,
     short_id_of,
     single_chat_key,
     table_definition,
@@ -385,8 +386,12 @@ class DynamoDBConversationStore:
             "ConversationShortId": {"N": str(conversation.short_id)},
             "WriteToken": {"S": new.write_token},
         }
+        # Conversations are keyed by AppId (tenancy), so the id's claim, keyed by the id alone,
+        # keeps it unique across the table, as the contract's ids are.
+        claim = {**short_id_claim_key(conversation.short_id), "Kind": {"S": "IdClaim"}}
         items: list[dict[str, Any]] = [
             {**encode_conversation(conversation), "WriteToken": {"S": new.write_token}},
+            {**claim, **reference},
             *(encode_member(conversation, member) for member in new.members),
             *({**key, "Kind": {"S": "Record"}, **reference} for key in records),
         ]

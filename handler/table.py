@@ -7,6 +7,7 @@ One table, composite key (`PK`, `SK`, both strings):
     member               C#<AppId>#<ConversationShortId>      M#<user key>
     single-chat record   S#<AppId>#<InboxType>#<n>:<user key><user key>   S
     IdempotentId record  I#<AppId>#<InboxType>#<IdempotentId> I
+    id claim             ID#<ConversationShortId>             ID
     rate counter         R#<epoch second>#<Action>#<caller>   R
 
 A user key is `i<decimal>` for an integer user and `s<text>` for a string user. Every key ends
@@ -75,6 +76,11 @@ def single_chat_key(pair: SingleChatPair) -> Key:
 def idempotency_key(key: IdempotencyKey) -> Key:
     pk = f"I#{key.app_id}#{key.inbox_type}#{key.idempotent_id}"
     return {"PK": {"S": pk}, "SK": {"S": "I"}}
+
+
+def short_id_claim_key(short_id: int) -> Key:
+    """The one item per ConversationShortId, whatever the AppId: ids are unique table-wide."""
+    return {"PK": {"S": f"ID#{short_id}"}, "SK": {"S": "ID"}}
 
 
 def rate_counter_key(caller: str, action: str, window: int) -> Key:

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
+from handler import app
+from handler.domain.ids import ID_RANDOM_BITS, Entropy
 from tests.support.actions import destroy, ok
 from tests.support.backends import Service
 from tests.support.contract import INFO_FIELDS
@@ -525,13 +527,13 @@ def test_storage_is_exactly_the_conversations_their_members_and_records(
     plain = service.create(GROUP)
     # When the table is scanned
     keys = sorted((item["PK"]["S"], item["SK"]["S"]) for item in service.items())
-    # Then it holds each conversation and its members under one partition, and one record per
-    # uniqueness key, in the new key layout
+    # Then it holds each conversation and its members under one partition, the claim of each id,
+    # and one record per uniqueness key, in the new key layout
     g, s, p = (r.result["ConversationShortId"] for r in (group, single, plain))
     assert keys == sorted([
-        (f"C#10#{g}", "C"), (f"C#10#{g}", "M#i10001"),
-        (f"C#10#{s}", "C"), (f"C#10#{s}", "M#i10001"), (f"C#10#{s}", "M#i10002"),
-        (f"C#10#{p}", "C"), (f"C#10#{p}", "M#i10001"),
+        (f"C#10#{g}", "C"), (f"C#10#{g}", "M#i10001"), (f"ID#{g}", "ID"),
+        (f"C#10#{s}", "C"), (f"C#10#{s}", "M#i10001"), (f"C#10#{s}", "M#i10002"), (f"ID#{s}", "ID"),
+        (f"C#10#{p}", "C"), (f"C#10#{p}", "M#i10001"), (f"ID#{p}", "ID"),
         ("I#10#0#g", "I"),
         ("S#10#0#6:i10001i10002", "S"),
     ])  # fmt: skip
@@ -598,3 +600,26 @@ def test_an_engine_without_the_all_old_image_costs_one_consistent_read(service: 
     # Then the record naming the chat is read once, consistently, then the chat itself
     assert service.calls == ["TransactWriteItems", "GetItem", "GetItem"]
     assert again.result == {**created.result, "Exist": True}
+
+
+def test_a_conversation_short_id_is_unique_across_app_ids(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a clock that stands still and random bits that repeat once: 0, 0, then 1
+    id_bits = iter([0, 0, 1])
+    tokens = iter(range(1, 100))
+    monkeypatch.setattr(
+        app,
+        "entropy",
+        Entropy(
+            now_ms=lambda: 1_796_000_000_000,
+            random_bits=lambda bits: next(id_bits) if bits == ID_RANDOM_BITS else next(tokens),
+        ),
+    )
+    # And a group of AppId 10 holding the first id drawn
+    first = service.create(GROUP).result["ConversationShortId"]
+    # When a group of AppId 11 draws the same id first
+    second = service.create({**GROUP, "AppId": 11}).result["ConversationShortId"]
+    # Then it is drawn again: no two conversations share an id, whatever their AppIds
+    assert second != first
+    assert second == first + 1

@@ -19,6 +19,7 @@ from handler.table import (
     encode_member,
     idempotency_key,
     rate_counter_key,
+    short_id_claim_key,
     single_chat_key,
 )
 from tests.support.audit import audit
@@ -82,16 +83,27 @@ def record(key: dict[str, Any], of: Conversation, writer: str | None = None) -> 
     }
 
 
+def claim(of: Conversation) -> dict[str, Any]:
+    return {
+        **short_id_claim_key(of.short_id),
+        "Kind": {"S": "IdClaim"},
+        "ConversationShortId": {"N": str(of.short_id)},
+        "WriteToken": {"S": f"token-{of.short_id}"},
+    }
+
+
 SINGLE = conversation(7, other=BOB, members=2)
 GROUP = conversation(8, app_id=20)
 PAIR = single_chat_key(SingleChatPair.of(10, 0, ALICE, BOB))
 ORDER = idempotency_key(IdempotencyKey(20, 0, "order-1"))
 HEALTHY = [
     stored(SINGLE),
+    claim(SINGLE),
     member(SINGLE, ALICE, 1),
     member(SINGLE, BOB, 2),
     record(PAIR, SINGLE),
     stored(GROUP),
+    claim(GROUP),
     member(GROUP, ALICE, 1),
     record(ORDER, GROUP),
     {**rate_counter_key("AKID", "CreateConversation", 100), "RequestCount": {"N": "3"}},
@@ -152,6 +164,10 @@ def test_a_dissolved_conversation_without_records_and_with_leftover_members_is_h
                      "conversation 8: created without its IdempotentId", id="lost-idempotent-id"),
         pytest.param([*HEALTHY, stored(replace(SINGLE, app_id=11))],
                      "ConversationShortId 7 is used twice", id="id-in-two-apps"),
+        pytest.param(without(claim(GROUP)),
+                     "conversation 8: its id claim is missing", id="unclaimed-id"),
+        pytest.param([*HEALTHY, claim(conversation(9))],
+                     "ID#9: an id claim without its conversation", id="orphan-claim"),
         pytest.param([*HEALTHY, {"PK": {"S": "CONV#7"}, "SK": {"S": "C"}}],
                      "not an item this service writes", id="old-layout-item"),
         pytest.param([*HEALTHY, {"PK": {"S": "X#1"}, "SK": {"S": "X"}}],

@@ -39,6 +39,8 @@ class TableAudit:
     members: dict[int, list[str]] = field(default_factory=dict)
     single_chat_records: dict[str, int] = field(default_factory=dict)
     idempotency_records: dict[str, int] = field(default_factory=dict)
+    # short_id -> the WriteToken of its id claim (ID#<short_id>)
+    id_claims: dict[int, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     def conversations_of_app(self, app_id: int) -> list[int]:
@@ -89,6 +91,8 @@ def _sort_items(
             members.append(item)
         elif (sk, pk[:2]) in {("S", "S#"), ("I", "I#")} and kind == "Record":
             records.append(item)
+        elif (sk, pk[:3]) == ("ID", "ID#") and kind == "IdClaim":
+            result.id_claims[int(pk[3:])] = item.get("WriteToken", {}).get("S", "")
         elif (sk, pk[:2]) == ("R", "R#"):
             continue  # a rate counter: not the conversations' business
         else:
@@ -143,6 +147,16 @@ def _check_records(records: list[dict[str, Any]], result: TableAudit) -> None:
 
 
 def _check_claims(result: TableAudit) -> None:
+    # Every conversation holds the claim of its id, written by the same create; no claim is
+    # left without its conversation (a half-written create would leave one).
+    for short_id, conversation in result.conversations.items():
+        token = conversation.get("WriteToken", {}).get("S")
+        if result.id_claims.get(short_id) != token:
+            result.problems.append(f"conversation {short_id}: its id claim is missing or foreign")
+    result.problems.extend(
+        f"ID#{short_id}: an id claim without its conversation"
+        for short_id in result.id_claims.keys() - result.conversations.keys()
+    )
     for kind, claims in (
         ("single-chat", Counter(result.single_chat_records.values())),
         ("IdempotentId", Counter(result.idempotency_records.values())),

@@ -466,7 +466,7 @@ def orphans(client: Any, table_name: str) -> list[str]:
         pk, sk = item["PK"]["S"], item["SK"]["S"]
         if sk.startswith("M#") and pk not in conversations:
             found.append(f"{pk} {sk}: member of a missing conversation")
-        if sk in {"I", "S"}:
+        if sk in {"I", "S", "ID"}:
             target = conversation_pk(APP_ID, int(item["ConversationShortId"]["N"]))
             if target not in conversations:
                 found.append(f"{pk}: record of a missing conversation")
