@@ -5,7 +5,7 @@ group a DestroyConversation dissolves or add the members a BatchDelete removes. 
 valid on the state it was drawn for, so every call takes the scenario's path; `check` proves it
 after the call was timed.
 
-The request limits are the contract's "Requests" column (/work/shared/spec/actions.md): the most
+The request limits are the contract's "Requests" column (../shared/spec/actions.md): the most
 DynamoDB requests an action may make on its normal path; a create of a new conversation makes
 exactly 1.
 """
