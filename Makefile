@@ -68,10 +68,13 @@ test-python: | $(UV)
 	@test -x "$(PY)" || { echo "$(PY): no such interpreter here, so the suite cannot run on it"; exit 2; }
 	@env="$(VENV)-$$("$(PY)" -c 'import sys; print("py%d%d" % sys.version_info[:2])')"; \
 	echo "test suite on $$("$(PY)" --version) in $$env"; \
-	UV_PROJECT_ENVIRONMENT="$$env" $(UV) sync --frozen --python "$(PY)" && "$$env/bin/pytest"
+	UV_PROJECT_ENVIRONMENT="$$env" $(UV) sync --frozen --python "$(PY)" && "$$env/bin/pytest" $(PYTEST_ARGS)
 
+# The runtime's interpreter runs everything but the long real-engine runs (marker heavy), which
+# test the engine and the concurrency of the same code and ran on the default python just before.
 test-py313:
-	@$(MAKE) --no-print-directory test-python PY=$(PY313)
+	@$(MAKE) --no-print-directory test-python PY=$(PY313) PYTEST_ARGS='-m "not heavy"'
+	@echo "note: on Python 3.13 the suite ran without the heavy real-engine runs (marker heavy), which ran on $$($(PYTHON) --version) above"
 
 clean:
 	rm -rf $(VENV) $(VENV)-py* $(TOOLS) .cache .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -56,6 +56,7 @@ def smoke_run(ddblocal_endpoint: str, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.mark.ddblocal
+@pytest.mark.heavy
 def test_a_smoke_run_measures_every_scenario_within_the_contract(
     smoke_run: dict[str, Any],
 ) -> None:
@@ -88,6 +89,7 @@ def test_a_smoke_run_measures_every_scenario_within_the_contract(
 
 
 @pytest.mark.ddblocal
+@pytest.mark.heavy
 def test_a_smoke_run_judges_every_target_and_draws_the_chart(smoke_run: dict[str, Any]) -> None:
     # Given the same run
     results = json.loads((smoke_run["out"] / "results.json").read_text())

@@ -22,7 +22,7 @@ from tests.support.audit import audit
 from tests.support.backends import make_client, new_table, scan
 from tests.support.concurrency import Answer, Rounds, RunReport, max_in_flight, run
 
-pytestmark = pytest.mark.ddblocal
+pytestmark = [pytest.mark.ddblocal, pytest.mark.heavy]
 
 PAIRS = 50
 IDEMPOTENT_IDS = 50

@@ -19,7 +19,7 @@ import pytest
 from tests.support.actions import call
 from tests.support.backends import Service, make_client, new_service, scan
 
-pytestmark = pytest.mark.ddblocal
+pytestmark = [pytest.mark.ddblocal, pytest.mark.heavy]
 
 APP_ID = 30
 KEYS = 4

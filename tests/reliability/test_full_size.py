@@ -30,7 +30,7 @@ from tests.support.member_audit import (
     run_threads,
 )
 
-pytestmark = [pytest.mark.ddblocal, pytest.mark.fullsize]
+pytestmark = [pytest.mark.ddblocal, pytest.mark.fullsize, pytest.mark.heavy]
 
 FULL = 10_000
 MANAGERS = list(range(2, 27))

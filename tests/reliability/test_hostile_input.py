@@ -88,6 +88,8 @@ OWNER, OTHER = 10001, 10002
 MEMBERS = [20001, 20002, 20003, 20004]
 USERS = [OWNER, OTHER, *MEMBERS, 30001]
 
+pytestmark = pytest.mark.heavy
+
 
 def seed(service: Service) -> None:
     """A group, a live group (each of OWNER, members and a manager) and a single chat."""

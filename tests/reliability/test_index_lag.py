@@ -18,7 +18,7 @@ from tests.support.backends import new_table
 from tests.support.index_lag import StaleIndex
 from tests.support.member_audit import APP_ID, Caller, preload_actions
 
-pytestmark = pytest.mark.ddblocal
+pytestmark = [pytest.mark.ddblocal, pytest.mark.heavy]
 
 USER = 500
 

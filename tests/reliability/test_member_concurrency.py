@@ -32,7 +32,7 @@ from tests.support.member_audit import (
     run_threads,
 )
 
-pytestmark = pytest.mark.ddblocal
+pytestmark = [pytest.mark.ddblocal, pytest.mark.heavy]
 
 CALLERS = 32
 RUN_SECONDS = 3.0

@@ -26,7 +26,7 @@ from tests.support.member_audit import (
     preload_actions,
 )
 
-pytestmark = pytest.mark.ddblocal
+pytestmark = [pytest.mark.ddblocal, pytest.mark.heavy]
 
 WRITES = ("TransactWriteItems", "UpdateItem", "PutItem")
 READS = ("GetItem", "BatchGetItem", "Query")

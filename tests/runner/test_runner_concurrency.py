@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.servers import local_runner
 
-pytestmark = pytest.mark.ddblocal
+pytestmark = [pytest.mark.ddblocal, pytest.mark.heavy]
 
 CLIENTS = 64
 PAIRS = 2
