@@ -145,11 +145,10 @@ def test_the_sam_local_env_file_sets_the_functions_variables_for_dynamodb_local(
     # Given the env-vars file the docs hand to `sam local invoke/start-api --env-vars`
     env = json.loads((REPO / "events" / "sam-local-env.json").read_text(encoding="utf-8"))
     # Then it is keyed by the function's logical id and sets every variable the template
-    # declares, plus the endpoint of DynamoDB Local on the host (which sam local passes only
-    # once the template declares it too: docs/local-runner.md)
+    # declares (sam local passes no other), the endpoint of DynamoDB Local on the host included
     assert list(env) == ["ConversationApiFunction"]
     variables = env["ConversationApiFunction"]
-    assert set(variables) == template_environment_variables() | {"DYNAMODB_ENDPOINT_URL"}
+    assert set(variables) == template_environment_variables()
     assert variables["DYNAMODB_ENDPOINT_URL"] == "http://host.docker.internal:8000"
     assert variables["AUTH_MODE"] == "none"
     assert all(isinstance(value, str) for value in variables.values())

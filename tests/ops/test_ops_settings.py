@@ -62,3 +62,12 @@ def test_tracing_is_on_in_lambda_unless_switched_off(
     settings = load_settings({**BASE, **environ})
     # Then tracing is on only in a Lambda sandbox that did not switch it off
     assert settings.tracing_enabled is tracing
+
+
+def test_an_empty_dynamodb_endpoint_is_no_endpoint() -> None:
+    # Given the template's declared, empty DYNAMODB_ENDPOINT_URL (sam local may set it)
+    settings = load_settings(
+        {"TABLE_NAME": "conversations", "AUTH_MODE": "none", "DYNAMODB_ENDPOINT_URL": ""}
+    )
+    # Then the function talks to the region's DynamoDB
+    assert settings.dynamodb_endpoint_url is None
