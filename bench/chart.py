@@ -151,12 +151,14 @@ def _cold_start(ax: Axes, cold: dict[str, Any]) -> None:
     )
     ax.bar_label(bars, fmt="%.0f ms", label_type="center", color="white", weight="bold")
     limit = MAX_COLD_START_RATIO * p50[-1]
-    ax.axhline(limit, color=PASS if p50[0] <= limit else FAIL, linestyle="--", linewidth=1)
+    met = cold["ratio_p50_first_request"] <= MAX_COLD_START_RATIO
+    ax.axhline(limit, color=PASS if met else FAIL, linestyle="--", linewidth=1)
     ax.annotate(f"target: {MAX_COLD_START_RATIO} x floor", (len(sides) - 0.6, limit),
                 xytext=(0, 3), textcoords="offset points", ha="right", fontsize=8)  # fmt: skip
     ax.set_title(
-        f"Cold start, import to ready: {cold['ratio_p50']:.2f} x floor with every action\n"
-        f"({cold['ratio_p50_lazy']:.2f} x for handler.app alone); bars p50, whiskers p95"
+        f"Cold start, import to ready: {cold['ratio_p50_first_request']:.2f} x floor for "
+        f"handler.app + its first action\n({cold['ratio_p50_lazy']:.2f} x handler.app alone, "
+        f"{cold['ratio_p50']:.2f} x every action); bars p50, whiskers p95"
     )
     ax.set_ylabel("ms in a fresh interpreter")
 

@@ -47,10 +47,10 @@ def evaluate_targets(
                 ratio <= MAX_LATENCY_RATIO,
             )
         )
-    cold_ratio = results["cold_start"]["ratio_p50"]
+    cold_ratio = results["cold_start"]["ratio_p50_first_request"]
     targets.append(
         _target(
-            "cold start, every action imported",
+            "cold start: handler.app and its first request's (slowest) action",
             cold_ratio,
             f"handler p50 <= {MAX_COLD_START_RATIO} x floor p50",
             cold_ratio <= MAX_COLD_START_RATIO,
@@ -179,8 +179,9 @@ def _print_cold_start(cold: dict[str, Any]) -> None:
     ]
     header = ["cold start, ms p50 / p95", "import to ready", "of it CPU", "whole process"]
     title = (
-        f"Cold start (every action imported / floor: {cold['ratio_p50']:.2f} wall, "
-        f"{cold['ratio_p50_cpu']:.2f} CPU; handler.app alone: {cold['ratio_p50_lazy']:.2f})"
+        f"Cold start / floor: handler.app and its first request's slowest action "
+        f"{cold['ratio_p50_first_request']:.2f}; handler.app alone {cold['ratio_p50_lazy']:.2f}; "
+        f"every action imported {cold['ratio_p50']:.2f} wall, {cold['ratio_p50_cpu']:.2f} CPU"
     )
     _table(title, header, rows)
     actions = cold["action_imports"]

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from bench.capacity import capacity_of, item_size, transaction_index_units
+from bench.cold_start import LAZY, first_request_ratio
 from bench.copies import _record_update
 from bench.instrument import Call, RawAnswer, WritesHeldBack
 from bench.report import contract_broken, evaluate_targets
@@ -131,7 +132,7 @@ def _results(requests: dict[str, int], ratios: dict[str, float] | None = None) -
             s.name: {"handler": {"max_requests": 1}, "ratio_p50": ratios.get(s.name, 1.0)}
             for s in SCENARIOS
         },
-        "cold_start": {"ratio_p50": 1.0},
+        "cold_start": {"ratio_p50": 1.0, "ratio_p50_first_request": 1.0},
     }
 
 
@@ -393,3 +394,16 @@ def test_events_name_the_action_in_the_query_string() -> None:
         "Version": "2020-12-01",
     }
     assert json.loads(event["body"]) == {"AppId": 7, "ConversationShortId": 1}
+
+
+def test_the_cold_start_judged_is_handler_app_and_its_first_requests_slowest_action() -> None:
+    # Given handler.app at 600 ms, action modules of 10 and 30 ms, and a floor of 400 ms
+    measured = {
+        "sides": {LAZY: {"import_ms": {"p50": 600.0}}, "floor": {"import_ms": {"p50": 400.0}}},
+        "action_imports": {
+            "create_conversation": {"import_ms": {"p50": 10.0}},
+            "scan_conversation_participant_list": {"import_ms": {"p50": 30.0}},
+        },
+    }
+    # When the first request's ratio is worked out / Then it counts the slowest action once
+    assert first_request_ratio(measured) == round(630 / 400, 3)
