@@ -700,12 +700,18 @@ def _chunks(keys: Sequence[Key], size: int) -> Iterator[Sequence[Key]]:
 
 
 def _reasons(error: ClientError, expected: int) -> list[dict[str, Any]]:
+    """One reason per item of the transaction, in its order.
+
+    DynamoDB Local stops its list at the item that met a conflicting transaction
+    (`[None, TransactionConflict]` for three items); the items after it were not evaluated,
+    which is what a `None` reason says.
+    """
     reasons: list[dict[str, Any]] = error.response.get(  # type: ignore[assignment]
         "CancellationReasons", []
     )
-    if len(reasons) != expected:
+    if not reasons or len(reasons) > expected:
         raise StoreUnavailableError("transaction cancelled without per-item reasons")
-    return reasons
+    return reasons + [{"Code": "None"}] * (expected - len(reasons))
 
 
 def _call(operation: Callable[..., Any], **request: Any) -> Any:

@@ -623,3 +623,24 @@ def test_a_conversation_short_id_is_unique_across_app_ids(
     # Then it is drawn again: no two conversations share an id, whatever their AppIds
     assert second != first
     assert second == first + 1
+
+
+def test_a_conflict_whose_reasons_stop_at_the_conflicting_item_is_retried(
+    service: Service,
+) -> None:
+    # Given an engine that, as DynamoDB Local does, lists reasons only up to the item that met a
+    # transaction in flight ([None, TransactionConflict] for a group's three items), once
+    truncated = error_response(
+        400,
+        "TransactionCanceledException",
+        "Transaction cancelled [None, TransactionConflict]",
+        CancellationReasons=[{"Code": "None"}, {"Code": "TransactionConflict"}],
+    )
+    fired = inject(service.client, "TransactWriteItems", lambda: truncated, times=1)
+    # When a group is created
+    response = service.create(GROUP)
+    # Then the conflict is retried like any other, and the group is created once
+    assert fired[0] == 1
+    assert response.status == 200, response.payload
+    assert response.result["Exist"] is False
+    assert service.calls.count("TransactWriteItems") == 2
