@@ -10,7 +10,6 @@ from handler.domain.errors import (
     ConversationParticipantsMoreThanLimit,
     OwnerShouldBeEqual,
     SingleConversationNotSupport,
-    StoreUnavailableError,
     not_found,
 )
 from handler.domain.ids import Entropy
@@ -83,6 +82,14 @@ class ScanQuery:
     online_only: bool
 
 
+def _read_group(
+    store: Store, app_id: int, short_id: int, users: Sequence[UserRef], action: str
+) -> tuple[Conversation, dict[UserRef, Member]]:
+    """The group (or live group), live, and which of `users` are its members, read together."""
+    conversation, members = store.conversation_and_members(app_id, short_id, users)
+    return _open_group(conversation, short_id, action), members
+
+
 def _open_group(conversation: Conversation | None, short_id: int, action: str) -> Conversation:
     if conversation is None or not conversation.is_live:
         raise not_found(short_id)
@@ -105,10 +112,9 @@ def add_participants(
     users = [participant.user for participant in command.participants]
 
     def attempt() -> list[UserRef] | Stale:
-        conversation, existing = store.conversation_and_members(
-            command.app_id, command.short_id, users
+        conversation, existing = _read_group(
+            store, command.app_id, command.short_id, users, "added to"
         )
-        conversation = _open_group(conversation, command.short_id, "added to")
         for participant in command.participants:
             _refuse_second_owner(conversation, participant.user, participant.role)
         newcomers = [p for p in command.participants if p.user not in existing]
@@ -175,10 +181,9 @@ def remove_participants(command: RemoveCommand, store: Store, entropy: Entropy) 
     """Remove every listed member but the owner; answer the users not removed."""
 
     def attempt() -> list[UserRef] | Stale:
-        conversation, existing = store.conversation_and_members(
-            command.app_id, command.short_id, command.users
+        conversation, existing = _read_group(
+            store, command.app_id, command.short_id, command.users, "removed"
         )
-        conversation = _open_group(conversation, command.short_id, "removed")
         failed = [u for u in command.users if u not in existing or u == conversation.owner]
         leaving = [existing[u] for u in command.users if u not in failed]
         if not leaving:
@@ -202,10 +207,9 @@ def modify_participants(
     users = [change.user for change in command.changes]
 
     def attempt() -> list[UserRef] | Stale:
-        conversation, existing = store.conversation_and_members(
-            command.app_id, command.short_id, users
+        conversation, existing = _read_group(
+            store, command.app_id, command.short_id, users, "modified"
         )
-        conversation = _open_group(conversation, command.short_id, "modified")
         for change in command.changes:
             _refuse_second_owner(conversation, change.user, change.patch.role)
         failed: list[UserRef] = []
@@ -270,12 +274,7 @@ def _agree_on_the_owner(conversation: Conversation, members: Sequence[Member]) -
 
 def _read_until_consistent(store: Store, attempt: Callable[[], T | Stale]) -> T:
     """Read again while a transfer commits between a read's requests (rare: only then)."""
-    for number in range(MAX_CONSISTENT_READS):
-        outcome = attempt()
-        if not isinstance(outcome, Stale):
-            return outcome
-        store.pause_before_retry(number)
-    raise StoreUnavailableError("the conversation's owner kept changing under this read")
+    return until_committed(store, attempt, most=MAX_CONSISTENT_READS, what="read")
 
 
 def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:

@@ -21,10 +21,17 @@ class Stale:
 STALE = Stale()
 
 
-def until_committed(store: Store, attempt: Callable[[], T | Stale]) -> T:
-    for number in range(MAX_PLANS):
+def until_committed(
+    store: Store,
+    attempt: Callable[[], T | Stale],
+    *,
+    most: int = MAX_PLANS,
+    what: str = "write",
+) -> T:
+    """Run `attempt` until it is not stale, pausing between; `most` attempts at the most."""
+    for number in range(most):
         outcome = attempt()
         if not isinstance(outcome, Stale):
             return outcome
         store.pause_before_retry(number)
-    raise StoreUnavailableError("the conversation kept changing under this write")
+    raise StoreUnavailableError(f"the conversation kept changing under this {what}")
