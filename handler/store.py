@@ -509,6 +509,8 @@ class DynamoDBConversationStore:
             expression.set("Ext", encode_ext(patch.ext))
         if patch.owner is not None:
             expression.set("Owner", {"S": patch.owner.key})
+        if patch.owner_join_number is not None:
+            expression.set("OwnerJoinNumber", {"N": str(patch.owner_join_number)})
         if write.next_join_number is not None:
             expression.set("NextJoinNumber", {"N": str(write.next_join_number)})
         if write.member_count_delta:
@@ -542,6 +544,8 @@ class DynamoDBConversationStore:
         expression = _Expression()
         expression.require_exists()
         expression.require("Role", {"N": str(change.read_role)})
+        if change.read_join_number is not None:
+            expression.require("JoinNumber", {"N": str(change.read_join_number)})
         if change.delete:
             return {
                 "Delete": {"TableName": self._table, "Key": key, **expression.condition_arguments()}

@@ -175,6 +175,7 @@ def encode_conversation(conversation: Conversation) -> dict[str, Attribute]:
         "ModifyTime": {"N": str(conversation.modify_time)},
         "MemberCount": {"N": str(conversation.member_count)},
         "NextJoinNumber": {"N": str(conversation.next_join_number)},
+        "OwnerJoinNumber": {"N": str(conversation.owner_join_number)},
     }
     if conversation.other is not None:
         item["Other"] = {"S": conversation.other.key}
@@ -208,6 +209,7 @@ def decode_conversation(item: Item) -> Conversation:
         modify_time=number("ModifyTime"),
         member_count=number("MemberCount"),
         next_join_number=number("NextJoinNumber"),
+        owner_join_number=number("OwnerJoinNumber"),
         idempotent_id=text("IdempotentId") if "IdempotentId" in item else None,
         dissolved_by=_user(item, "DissolvedBy") if "DissolvedBy" in item else None,
     )

@@ -578,6 +578,7 @@ def _conversation_item(status: int) -> dict[str, Any]:
         modify_time=1,
         member_count=1,
         next_join_number=2,
+        owner_join_number=1,
         idempotent_id=None,
     )
     return dict(encode_conversation(conversation))

@@ -114,6 +114,7 @@ def plan_new_conversation(command: CreateCommand, entropy: Entropy) -> NewConver
         modify_time=now,
         member_count=len(users),
         next_join_number=FIRST_JOIN_NUMBER + len(users),
+        owner_join_number=FIRST_JOIN_NUMBER,
         idempotent_id=command.idempotent_id,
     )
     single = command.conversation_type == SINGLE_CHAT
@@ -234,9 +235,14 @@ def modify_conversation(command: ModifyCommand, store: Store, entropy: Entropy) 
                     f"User {new_owner.label} is not a member of conversation "
                     f"{conversation.short_id}; add them before making them the owner"
                 )
-            patch = command.patch
+            patch = replace(command.patch, owner_join_number=member.join_number)
             changes = (
-                MemberChange(new_owner, member.role, patch=MemberPatch(role=ROLE_OWNER)),
+                MemberChange(
+                    new_owner,
+                    member.role,
+                    patch=MemberPatch(role=ROLE_OWNER),
+                    read_join_number=member.join_number,
+                ),
                 MemberChange(conversation.owner, ROLE_OWNER, patch=MemberPatch(role=ROLE_MEMBER)),
             )
         write = ConversationWrite(

@@ -31,7 +31,6 @@ from handler.domain.retries import STALE, Stale, until_committed
 from handler.domain.users import UserRef
 
 T = TypeVar("T")
-MAX_CONSISTENT_READS = 4
 
 
 @dataclass(frozen=True)
@@ -255,7 +254,8 @@ def get_participants(
         if conversation is None or not conversation.is_live:
             raise not_found(short_id)
         found = [members[user] for user in wanted if user in members]
-        if not _agree_on_the_owner(conversation, found):
+        owner_missing = conversation.owner in wanted and conversation.owner not in members
+        if owner_missing or not _agree_on_the_owner(conversation, found):
             return STALE
         return [_as_shown(member, conversation) for member in found]
 
@@ -272,9 +272,34 @@ def _agree_on_the_owner(conversation: Conversation, members: Sequence[Member]) -
     return all(m.role != ROLE_OWNER or m.user == conversation.owner for m in members)
 
 
+def _page_misses_the_owner(
+    conversation: Conversation, members: Sequence[Member], query: ScanQuery, has_more: bool
+) -> bool:
+    """Whether the owner's join number is within the page's span but the page lacks the owner.
+
+    The owner always has a member item, so this means a transfer committed after the
+    conversation item was read: a live group's StaffIndex then no longer lists the old owner,
+    or a removal took the old owner's item away.
+    """
+    if any(member.user == conversation.owner for member in members):
+        return False
+    number = conversation.owner_join_number
+    after = start_after(query.cursor)
+    last = members[-1].join_number if has_more else None
+    if query.reverse:
+        below_start = after is None or number < after
+        return below_start and (last is None or number >= last)
+    from_start = after is None or number >= after
+    return from_start and (last is None or number <= last)
+
+
 def _read_until_consistent(store: Store, attempt: Callable[[], T | Stale]) -> T:
-    """Read again while a transfer commits between a read's requests (rare: only then)."""
-    return until_committed(store, attempt, most=MAX_CONSISTENT_READS, what="read")
+    """Read again while a transfer commits between a read's requests (rare: only then).
+
+    Bounded by the request's time budget, as a contended write is: only a conversation whose
+    owner changes between every pair of reads for the whole budget answers 503.
+    """
+    return until_committed(store, attempt, what="read")
 
 
 def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:
@@ -295,7 +320,8 @@ def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:
                 limit=query.limit,
             )
         )
-        if not _agree_on_the_owner(conversation, members):
+        torn = _page_misses_the_owner(conversation, members, query, has_more)
+        if torn or not _agree_on_the_owner(conversation, members):
             return STALE
         shown = [_as_shown(member, conversation) for member in members]
         if not has_more or not members:

@@ -52,6 +52,9 @@ class Conversation:
     modify_time: int
     member_count: int
     next_join_number: int
+    # Where the owner's member item sits in joining order: a listing that reads the
+    # conversation, then a page, tells from it whether a transfer committed in between.
+    owner_join_number: int
     idempotent_id: str | None = None
     dissolved_by: UserRef | None = None
 
@@ -114,17 +117,23 @@ class ConversationPatch:
     notice: str | None = None
     ext: Mapping[str, str] | None = None
     owner: UserRef | None = None
+    owner_join_number: int | None = None
 
 
 @dataclass(frozen=True)
 class MemberChange:
-    """One member item in a write, guarded by the Role it was read with (None: must not exist)."""
+    """One member item in a write, guarded by the Role it was read with (None: must not exist).
+
+    `read_join_number`, when given, also guards the membership read: a user removed and added
+    again in between is a new member with a new join number.
+    """
 
     user: UserRef
     read_role: int | None
     put: Member | None = None
     patch: MemberPatch | None = None
     delete: bool = False
+    read_join_number: int | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ def conversation(
         modify_time=1,
         member_count=members,
         next_join_number=1 + members,
+        owner_join_number=1,
         idempotent_id="order-1" if app_id == 20 else None,
     )
 

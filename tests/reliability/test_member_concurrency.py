@@ -210,7 +210,6 @@ def test_transfers_role_changes_and_removals_at_once_leave_exactly_one_owner(
     samples: Counter[str] = Counter()
     raw_owner_counts: Counter[int] = Counter()
     bad_samples: list[str] = []
-    straddled_pages = [0]
     lock = threading.Lock()
     deadline = [0.0]
 
@@ -252,15 +251,8 @@ def test_transfers_role_changes_and_removals_at_once_leave_exactly_one_owner(
                 raw_owner_counts[sum(item["Role"]["N"] == "1" for item in raw)] += 1
                 if len(owners) != 1:
                     bad_samples.append(f"BatchGet showed owners {owners}")
-                if page["HasMore"] or len(scanned) > 1:
+                if page["HasMore"] or len(scanned) != 1:
                     bad_samples.append(f"Scan page showed owners {scanned}")
-                elif not scanned and conversation_type == 100:
-                    # A live group's page lists the StaffIndex, read after the conversation item:
-                    # a transfer committing in between hides the owner (the known bug,
-                    # test_a_transfer_between_the_two_reads_of_a_live_group_scan_page).
-                    straddled_pages[0] += 1
-                elif not scanned:
-                    bad_samples.append("Scan page of a group showed no owner")
 
     kinds = ["transfer"] * 3 + ["roles"] * 3 + ["remove"] * 3 + ["add"] * 3
     workers = [lambda n=n, kind=kind: writer(n, kind) for n, kind in enumerate(kinds)]
@@ -284,8 +276,7 @@ def test_transfers_role_changes_and_removals_at_once_leave_exactly_one_owner(
     assert traffic.refused > 0
     print(
         f"\n[owner race] type {conversation_type}: {len(answers)} writes in {seconds:.1f} s "
-        f"{dict(codes)}; {dict(samples)} samples ({straddled_pages[0]} live-group pages "
-        f"without the owner), raw member items with n Role 1 items "
+        f"{dict(codes)}; {dict(samples)} samples, raw member items with n Role 1 items "
         f"{dict(raw_owner_counts)}; engine refused {dict(traffic.refusals)} "
         f"({dict(traffic.reasons)}); {audit.member_count} members, owner {audit.owner}"
     )

@@ -120,6 +120,7 @@ def conversation(conversation_type: int, other: UserRef | None) -> Conversation:
         modify_time=1764133200,
         member_count=members,
         next_join_number=1 + members,
+        owner_join_number=1,
     )
 
 
