@@ -273,7 +273,11 @@ def _agree_on_the_owner(conversation: Conversation, members: Sequence[Member]) -
 
 
 def _page_misses_the_owner(
-    conversation: Conversation, members: Sequence[Member], query: ScanQuery, has_more: bool
+    conversation: Conversation,
+    members: Sequence[Member],
+    after: int | None,
+    reverse: bool,
+    has_more: bool,
 ) -> bool:
     """Whether the owner's join number is within the page's span but the page lacks the owner.
 
@@ -284,9 +288,8 @@ def _page_misses_the_owner(
     if any(member.user == conversation.owner for member in members):
         return False
     number = conversation.owner_join_number
-    after = start_after(query.cursor)
     last = members[-1].join_number if has_more else None
-    if query.reverse:
+    if reverse:
         below_start = after is None or number < after
         return below_start and (last is None or number >= last)
     from_start = after is None or number >= after
@@ -320,7 +323,7 @@ def scan_participants(query: ScanQuery, store: Store) -> Page[Member]:
                 limit=query.limit,
             )
         )
-        torn = _page_misses_the_owner(conversation, members, query, has_more)
+        torn = _page_misses_the_owner(conversation, members, after, query.reverse, has_more)
         if torn or not _agree_on_the_owner(conversation, members):
             return STALE
         shown = [_as_shown(member, conversation) for member in members]

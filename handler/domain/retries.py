@@ -21,15 +21,9 @@ class Stale:
 STALE = Stale()
 
 
-def until_committed(
-    store: Store,
-    attempt: Callable[[], T | Stale],
-    *,
-    most: int = MAX_PLANS,
-    what: str = "write",
-) -> T:
-    """Run `attempt` until it is not stale, pausing between; `most` attempts at the most."""
-    for number in range(most):
+def until_committed(store: Store, attempt: Callable[[], T | Stale], *, what: str = "write") -> T:
+    """Run `attempt` until it is not stale, pausing between; MAX_PLANS attempts at the most."""
+    for number in range(MAX_PLANS):
         outcome = attempt()
         if not isinstance(outcome, Stale):
             return outcome
