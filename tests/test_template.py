@@ -16,13 +16,13 @@ from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
 from handler.access_keys import parse_key_document
-from handler.domain.model import STATUS_DISSOLVED, STATUS_NORMAL, Conversation
-from handler.domain.users import UserRef
+from handler.domain.model import STATUS_DISSOLVED, STATUS_NORMAL
 from handler.reaper import dissolved_conversations
 from handler.settings import Settings, load_settings
 from handler.store import TTL_ATTRIBUTE, table_definition
 from handler.table import encode_conversation
 from scripts.build_artifact import TARGET_PLATFORM, TARGET_PYTHON_VERSION
+from tests.support.records import a_conversation
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "template.yaml"
@@ -559,29 +559,7 @@ def test_samconfig_overrides_only_parameters_the_template_declares(
 
 
 def _conversation_item(status: int) -> dict[str, Any]:
-    owner = UserRef(number=1)
-    conversation = Conversation(
-        short_id=42,
-        app_id=7,
-        inbox_type=0,
-        conversation_type=2,
-        owner=owner,
-        creator=owner,
-        other=None,
-        name="",
-        avatar_url="",
-        description="",
-        notice="",
-        ext={},
-        status=status,
-        create_time=1,
-        modify_time=1,
-        member_count=1,
-        next_join_number=2,
-        owner_join_number=1,
-        idempotent_id=None,
-    )
-    return dict(encode_conversation(conversation))
+    return dict(encode_conversation(a_conversation(status=status)))
 
 
 class _AlwaysThrottled:

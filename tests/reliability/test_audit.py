@@ -23,6 +23,7 @@ from handler.table import (
     single_chat_key,
 )
 from tests.support.audit import audit
+from tests.support.records import a_conversation
 
 ALICE, BOB, CAROL = UserRef(number=1), UserRef(text="bob#2"), UserRef(number=3)
 
@@ -30,25 +31,14 @@ ALICE, BOB, CAROL = UserRef(number=1), UserRef(text="bob#2"), UserRef(number=3)
 def conversation(
     short_id: int, *, other: UserRef | None = None, app_id: int = 10, members: int = 1
 ) -> Conversation:
-    return Conversation(
+    return a_conversation(
         short_id=short_id,
         app_id=app_id,
-        inbox_type=0,
         conversation_type=1 if other else 2,
         owner=ALICE,
-        creator=ALICE,
         other=other,
-        name="",
-        avatar_url="",
-        description="",
-        notice="",
-        ext={},
-        status=0,
-        create_time=1,
-        modify_time=1,
         member_count=members,
         next_join_number=1 + members,
-        owner_join_number=1,
         idempotent_id="order-1" if app_id == 20 else None,
     )
 

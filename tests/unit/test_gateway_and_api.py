@@ -28,6 +28,7 @@ from handler.models import conversation_info
 from handler.request_parsing import parse_request
 from tests.support.contract import CONTRACT_ERRORS, INFO_FIELDS
 from tests.support.events import CREATE_QUERY
+from tests.support.records import a_conversation
 
 MAX_BODY = 64 * 1024
 BODY = '{"AppId":10,"OwnerUserId":10001,"ConversationCoreInfo":{"ConversationType":2}}'
@@ -102,25 +103,16 @@ def api_error(call: Any) -> ApiError:
 def conversation(conversation_type: int, other: UserRef | None) -> Conversation:
     owner = UserRef(number=10001)
     members = 1 if other is None else 2
-    return Conversation(
+    return a_conversation(
         short_id=1234567890123,
         app_id=10,
-        inbox_type=0,
         conversation_type=conversation_type,
         owner=owner,
-        creator=owner,
         other=other,
-        name="",
-        avatar_url="",
-        description="",
-        notice="",
-        ext={},
-        status=0,
         create_time=1764133200,
         modify_time=1764133200,
         member_count=members,
         next_join_number=1 + members,
-        owner_join_number=1,
     )
 
 

@@ -18,12 +18,12 @@ from handler.domain.model import (
     ROLE_MANAGER,
     ROLE_MEMBER,
     ROLE_OWNER,
-    STATUS_NORMAL,
     Conversation,
     Member,
 )
 from handler.domain.ports import MemberListing
 from handler.domain.users import UserRef
+from tests.support.records import a_conversation
 
 APP_ID = 7
 SHORT_ID = 4242
@@ -32,22 +32,12 @@ NEW_OWNER = UserRef(number=4)
 
 
 def conversation(owner: UserRef, owner_join_number: int) -> Conversation:
-    return Conversation(
+    return a_conversation(
         short_id=SHORT_ID,
         app_id=APP_ID,
-        inbox_type=0,
         conversation_type=LIVE_GROUP,
         owner=owner,
         creator=OLD_OWNER,
-        other=None,
-        name="",
-        avatar_url="",
-        description="",
-        notice="",
-        ext={},
-        status=STATUS_NORMAL,
-        create_time=1,
-        modify_time=1,
         member_count=4,
         next_join_number=5,
         owner_join_number=owner_join_number,
